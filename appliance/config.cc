@@ -1,0 +1,134 @@
+#include "appliance/config.h"
+
+#include <boost/program_options.hpp>
+#include <charconv>
+#include <iostream>
+
+#include "absl/status/status.h"
+
+namespace otelbox::appliance {
+namespace po = boost::program_options;
+
+absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) {
+    return absl::InvalidArgumentError("invalid listen address \"" + text +
+                                      "\": want HOST:PORT (or off)");
+  }
+  ListenAddress out;
+  out.host = text.substr(0, colon);
+  if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']') {
+    out.host = out.host.substr(1, out.host.size() - 2);
+  }
+  if (out.host.empty()) out.host = "0.0.0.0";
+  unsigned port = 0;
+  const char* begin = text.data() + colon + 1;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(begin, end, port);
+  if (ec != std::errc() || ptr != end || port > 65535) {
+    return absl::InvalidArgumentError("invalid port in listen address \"" + text + "\"");
+  }
+  out.port = static_cast<uint16_t>(port);
+  return out;
+}
+
+absl::StatusOr<int64_t> ParseDurationMs(const std::string& text) {
+  // Units longest-first so "ms" wins over "m".
+  static constexpr std::pair<std::string_view, int64_t> kUnits[] = {
+      {"ms", 1},         {"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000},
+      {"h", 3600000},    {"m", 60000},            {"s", 1000},
+  };
+  if (text.empty()) return absl::InvalidArgumentError("empty duration");
+  int64_t total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    int64_t n = 0;
+    auto [ptr, ec] = std::from_chars(text.data() + i, text.data() + text.size(), n);
+    if (ec != std::errc() || n < 0) {
+      return absl::InvalidArgumentError("not a valid duration string: \"" + text + "\"");
+    }
+    i = ptr - text.data();
+    bool matched = false;
+    for (const auto& [unit, ms] : kUnits) {
+      if (text.compare(i, unit.size(), unit) == 0) {
+        total += n * ms;
+        i += unit.size();
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) return absl::InvalidArgumentError("not a valid duration string: \"" + text + "\"");
+  }
+  return total;
+}
+
+absl::StatusOr<Config> ParseCommandLine(int argc, char** argv, int* exit_code) {
+  Config cfg;
+  *exit_code = -1;
+  std::string http, grpc, otlp_http, retention = "15d", log_level = "info";
+  po::options_description desc(
+      "otelbox: OpenTelemetry Collector + Prometheus + Loki + Tempo in one binary.\n\n"
+      "Usage: otelbox [flags]\n\nFlags");
+  // clang-format off
+  desc.add_options()
+      ("help,h", "Print this help and exit.")
+      ("data-dir", po::value(&cfg.data_dir)->default_value(cfg.data_dir),
+       "Directory of the RocksDB database (created if missing).")
+      ("ephemeral", po::bool_switch(&cfg.ephemeral),
+       "Use a fresh temporary data directory, removed at exit (for CI). Overrides --data-dir.")
+      ("listen", po::value(&http)->default_value("127.0.0.1:9090"),
+       "HOST:PORT of the HTTP port serving every query API (Prometheus, Loki, Tempo), /ready, "
+       "/metrics, remote_write, Loki push and the OTLP/HTTP paths. Port 0 picks a free port.")
+      ("otlp-grpc-listen", po::value(&grpc)->default_value("127.0.0.1:4317"),
+       "HOST:PORT of the OTLP/gRPC receiver, or 'off'. Port 0 picks a free port.")
+      ("otlp-http-listen", po::value(&otlp_http)->default_value("127.0.0.1:4318"),
+       "HOST:PORT of the OTLP/HTTP receiver (/v1/metrics, ...), or 'off'. Port 0 picks a free port.")
+      ("retention", po::value(&retention)->default_value(retention),
+       "How long data is kept (Prometheus duration: 15d, 12h, 2w, 1y). Older samples are rejected.")
+      ("log-level", po::value(&log_level)->default_value(log_level),
+       "Log level: debug, info, warn or error.")
+      ("wal-sync", po::bool_switch(&cfg.wal_sync),
+       "fsync the write-ahead log before acknowledging each write. Without it an acknowledged "
+       "write survives a crash of otelbox (kill -9) but not of the machine.")
+      ("http-threads", po::value(&cfg.http_threads)->default_value(0),
+       "Threads serving HTTP; 0 means one per core.")
+      ("max-body-bytes", po::value(&cfg.max_body_bytes)->default_value(cfg.max_body_bytes),
+       "Largest accepted request body, before and after decompression (413 above).");
+  // clang-format on
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return absl::InvalidArgumentError(std::string(e.what()) + " (see otelbox --help)");
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\nOnce ready, otelbox prints one line on stdout:\n"
+              << "  otelbox ready http=HOST:PORT otlp-grpc=HOST:PORT|off otlp-http=HOST:PORT|off\n";
+    *exit_code = 0;
+    return cfg;
+  }
+  auto http_addr = ParseListenAddress(http);
+  if (!http_addr.ok()) return http_addr.status();
+  cfg.http = *http_addr;
+  for (auto [text, slot] : {std::pair{&grpc, &cfg.otlp_grpc}, std::pair{&otlp_http, &cfg.otlp_http}}) {
+    if (*text == "off") {
+      slot->reset();
+      continue;
+    }
+    auto addr = ParseListenAddress(*text);
+    if (!addr.ok()) return addr.status();
+    *slot = *addr;
+  }
+  auto retention_ms = ParseDurationMs(retention);
+  if (!retention_ms.ok()) return retention_ms.status();
+  if (*retention_ms <= 0) return absl::InvalidArgumentError("--retention must be positive");
+  cfg.retention_ms = *retention_ms;
+  if (!ParseLogLevel(log_level, &cfg.log_level)) {
+    return absl::InvalidArgumentError("invalid --log-level \"" + log_level +
+                                      "\": want debug, info, warn or error");
+  }
+  return cfg;
+}
+
+}  // namespace otelbox::appliance

@@ -1,0 +1,42 @@
+#pragma once
+// Command-line configuration of the otelbox binary. Flag names are fixed: scripts and CI
+// pipelines call them.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/log.h"
+
+namespace otelbox::appliance {
+
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;  // 0 = pick a free port
+};
+
+struct Config {
+  std::string data_dir = "./otelbox-data";
+  bool ephemeral = false;  // fresh temporary data dir, removed at exit
+  ListenAddress http{"127.0.0.1", 9090};
+  std::optional<ListenAddress> otlp_grpc = ListenAddress{"127.0.0.1", 4317};  // nullopt = off
+  std::optional<ListenAddress> otlp_http = ListenAddress{"127.0.0.1", 4318};
+  int64_t retention_ms = 15LL * 24 * 3600 * 1000;
+  LogLevel log_level = LogLevel::kInfo;
+  bool wal_sync = false;
+  int http_threads = 0;  // 0 = one per core
+  size_t max_body_bytes = 64 << 20;
+};
+
+// Parses argv. Returns std::nullopt-like "exit now" through `exit_code` for --help/--version
+// (usage already printed); InvalidArgument with a message for bad flags.
+absl::StatusOr<Config> ParseCommandLine(int argc, char** argv, int* exit_code);
+
+// "HOST:PORT" or "[v6]:PORT"; the literal "off" is handled by the caller.
+absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& text);
+
+// Prometheus duration syntax: 15d, 2w, 1y, 12h30m, 90s, 500ms.
+absl::StatusOr<int64_t> ParseDurationMs(const std::string& text);
+
+}  // namespace otelbox::appliance

@@ -1,0 +1,202 @@
+#include "storage/db.h"
+
+#include <filesystem>
+#include <vector>
+
+#include "rocksdb/cache.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_buffer_manager.h"
+#include "storage/coding.h"
+#include "storage/keys.h"
+#include "storage/metrics/chunk_merge_operator.h"
+#include "storage/retention.h"
+
+namespace otelbox::storage {
+
+absl::Status ToAbslStatus(const rocksdb::Status& s, std::string_view context) {
+  if (s.ok()) return absl::OkStatus();
+  std::string msg = std::string(context) + ": " + s.ToString();
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return absl::UnavailableError(msg);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
+  if (s.IsNotSupported()) return absl::UnimplementedError(msg);
+  return absl::InternalError(msg);
+}
+
+namespace {
+
+// Persisted names, in ColumnFamily order. Never rename.
+constexpr const char* kFamilyNames[kNumColumnFamilies] = {
+    "meta", "series", "series_by_id", "postings", "chunks", "exemplars"};
+
+rocksdb::CompressionType Supported(rocksdb::CompressionType wanted) {
+  for (auto c : rocksdb::GetSupportedCompressions()) {
+    if (c == wanted) return wanted;
+  }
+  return rocksdb::kNoCompression;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& dir,
+                                                         const DatabaseOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return absl::InternalError("cannot create data directory " + dir + ": " + ec.message());
+
+  std::unique_ptr<Database> d(new Database());
+  d->dir_ = dir;
+  d->retention_ = std::make_unique<RetentionClock>(options.now_ms, options.metric_retention_ms);
+  d->chunk_filter_ = NewChunkRetentionFilter(d->retention_.get());
+  d->postings_filter_ = NewPostingsRetentionFilter(d->retention_.get());
+  d->exemplar_filter_ = NewExemplarRetentionFilter(d->retention_.get());
+  d->block_cache_ = rocksdb::NewLRUCache(options.block_cache_bytes);
+  d->write_buffer_manager_ =
+      std::make_shared<rocksdb::WriteBufferManager>(options.write_buffer_total_bytes);
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.write_buffer_manager = d->write_buffer_manager_;
+  db_options.keep_log_file_num = 5;
+  db_options.max_log_file_size = 16 << 20;
+  db_options.max_total_wal_size = 256 << 20;  // forces flushes of idle families' memtables
+
+  // Families: small index CFs get LZ4 and, where point lookups happen, bloom filters; the
+  // bulky time-series CFs get zstd.
+  auto table_options = [&](bool bloom) {
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = d->block_cache_;
+    t.cache_index_and_filter_blocks = true;  // bounded memory: index/filter in the cache
+    t.pin_l0_filter_and_index_blocks_in_cache = true;
+    t.format_version = 5;
+    if (bloom) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    return t;
+  };
+  auto family_options = [&](bool bloom, rocksdb::CompressionType compression,
+                            size_t write_buffer_bytes) {
+    rocksdb::ColumnFamilyOptions o;
+    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options(bloom)));
+    o.compression = Supported(compression);
+    o.bottommost_compression = o.compression;
+    o.write_buffer_size = write_buffer_bytes;
+    o.max_write_buffer_number = 2;
+    o.level_compaction_dynamic_level_bytes = true;
+    return o;
+  };
+  const rocksdb::CompressionType lz4 = rocksdb::kLZ4Compression;
+  const rocksdb::CompressionType zstd = rocksdb::kZSTD;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  // RocksDB always has a "default" family; otelbox keeps it empty.
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, family_options(false, lz4, 1 << 20));
+  auto meta = family_options(false, lz4, 4 << 20);
+  auto series = family_options(true, lz4, 16 << 20);
+  auto series_by_id = family_options(true, lz4, 16 << 20);
+  auto postings = family_options(false, lz4, 16 << 20);
+  postings.compaction_filter = d->postings_filter_.get();
+  auto chunks = family_options(false, zstd, 32 << 20);
+  chunks.merge_operator = NewChunkMergeOperator();
+  chunks.compaction_filter = d->chunk_filter_.get();
+  auto exemplars = family_options(false, zstd, 8 << 20);
+  exemplars.compaction_filter = d->exemplar_filter_.get();
+  rocksdb::ColumnFamilyOptions per_family[kNumColumnFamilies] = {meta,   series, series_by_id,
+                                                                 postings, chunks, exemplars};
+  for (int i = 0; i < kNumColumnFamilies; ++i) {
+    descriptors.emplace_back(kFamilyNames[i], per_family[i]);
+  }
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, descriptors, &handles, &raw);
+  if (!s.ok()) return ToAbslStatus(s, "opening RocksDB at " + dir);
+  d->db_ = raw;
+  // handles[0] is "default": release it, keep the rest in ColumnFamily order.
+  raw->DestroyColumnFamilyHandle(handles[0]);
+  for (int i = 0; i < kNumColumnFamilies; ++i) d->handles_[i] = handles[i + 1];
+
+  // Format version: written on creation, checked on every open.
+  std::string value;
+  auto* meta_cf = d->cf(ColumnFamily::kMeta);
+  s = raw->Get(rocksdb::ReadOptions(), meta_cf, MetaKey(MetaRecord::kFormatVersion), &value);
+  if (s.IsNotFound()) {
+    std::string v;
+    PutFixed32BE(&v, kFormatVersion);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = raw->Put(wo, meta_cf, MetaKey(MetaRecord::kFormatVersion), v);
+    if (!s.ok()) return ToAbslStatus(s, "writing format version");
+  } else if (!s.ok()) {
+    return ToAbslStatus(s, "reading format version");
+  } else {
+    std::string_view in = value;
+    uint32_t version;
+    if (!GetFixed32BE(&in, &version)) {
+      return absl::DataLossError("corrupt format version record in " + dir);
+    }
+    if (version > kFormatVersion) {
+      return absl::FailedPreconditionError(
+          "data directory " + dir + " has storage format version " + std::to_string(version) +
+          ", newer than the version this otelbox supports (" + std::to_string(kFormatVersion) +
+          "); run a newer otelbox or use another directory");
+    }
+  }
+  return d;
+}
+
+Database::~Database() { Close().IgnoreError(); }
+
+absl::Status Database::Close() {
+  if (db_ == nullptr) return absl::OkStatus();
+  for (auto*& h : handles_) {
+    if (h) db_->DestroyColumnFamilyHandle(h);
+    h = nullptr;
+  }
+  rocksdb::Status s = db_->Close();
+  delete db_;
+  db_ = nullptr;
+  return ToAbslStatus(s, "closing RocksDB");
+}
+
+uint64_t Database::SumProperty(const char* property) const {
+  if (db_ == nullptr) return 0;
+  uint64_t total = 0;
+  for (auto* h : handles_) {
+    uint64_t v = 0;
+    if (h && db_->GetIntProperty(h, property, &v)) total += v;
+  }
+  return total;
+}
+
+uint64_t Database::LiveSstBytes() const {
+  return SumProperty(rocksdb::DB::Properties::kLiveSstFilesSize.c_str());
+}
+
+uint64_t Database::MemtableBytes() const {
+  return SumProperty(rocksdb::DB::Properties::kCurSizeAllMemTables.c_str());
+}
+
+absl::Status Database::FlushAll() {
+  if (db_ == nullptr) return absl::UnavailableError("database is closed");
+  std::vector<rocksdb::ColumnFamilyHandle*> hs(handles_.begin(), handles_.end());
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  return ToAbslStatus(db_->Flush(fo, hs), "flushing memtables");
+}
+
+absl::Status Database::CompactAll() {
+  if (db_ == nullptr) return absl::UnavailableError("database is closed");
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (auto* h : handles_) {
+    auto s = db_->CompactRange(co, h, nullptr, nullptr);
+    if (!s.ok()) return ToAbslStatus(s, "compacting");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace otelbox::storage

@@ -1,0 +1,121 @@
+#pragma once
+// Metrics on RocksDB: the MetricAppender and SeriesQuerier implementation.
+//
+// Write path: one WriteBatch per Append (series rows, postings, one chunk merge operand per
+// series and 2 h window, exemplars, metadata), written with the WAL on. The chunk merge
+// operator is the head: there is no other in-memory sample buffer, so a sample is
+// readable as soon as Append returns. Read path: day-partitioned postings -> candidate ids
+// -> labels from `series_by_id` re-checked against every matcher -> chunks.
+//
+// Durability: `sync_wal=false` (default) survives a kill -9 of the process (the WAL is in
+// the OS page cache) but not a power loss; `sync_wal=true` fsyncs every Append.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "common/self_metrics.h"
+#include "storage/appender.h"
+#include "storage/db.h"
+#include "storage/metrics/series_index.h"
+#include "storage/querier.h"
+
+namespace rocksdb {
+class Iterator;
+struct ReadOptions;
+}  // namespace rocksdb
+
+namespace otelbox::storage {
+
+struct MetricStoreOptions {
+  // Samples older than now - retention_ms are rejected on append and invisible to reads;
+  // <= 0 disables retention. Should equal DatabaseOptions::metric_retention_ms (which
+  // drives the compaction filters).
+  int64_t retention_ms = 15LL * 24 * 3600 * 1000;
+  // Thread-safe clock in ms since the epoch; null means the system clock.
+  std::function<int64_t()> now_ms;
+  // fsync the WAL on every Append (see the file comment).
+  bool sync_wal = false;
+};
+
+// Thread-safe: any number of concurrent Appends and queries.
+class MetricStore final : public MetricAppender, public SeriesQuerier {
+ public:
+  // `db` and `metrics` outlive the store. `metrics` may be null.
+  static absl::StatusOr<std::unique_ptr<MetricStore>> Open(Database* db,
+                                                           MetricStoreOptions options,
+                                                           SelfMetrics* metrics);
+  ~MetricStore() override;
+
+  absl::StatusOr<AppendStats> Append(std::string_view tenant, const MetricBatch& batch,
+                                     RejectPolicy policy) override;
+
+  absl::StatusOr<std::vector<SeriesData>> Select(std::string_view tenant,
+                                                  const MatcherSet& matchers, int64_t start_ms,
+                                                  int64_t end_ms) override;
+  absl::StatusOr<std::vector<Labels>> Series(std::string_view tenant,
+                                             const std::vector<MatcherSet>& sets,
+                                             int64_t start_ms, int64_t end_ms,
+                                             size_t limit) override;
+  absl::StatusOr<std::vector<std::string>> LabelNames(std::string_view tenant,
+                                                      const std::vector<MatcherSet>& sets,
+                                                      int64_t start_ms, int64_t end_ms,
+                                                      size_t limit) override;
+  absl::StatusOr<std::vector<std::string>> LabelValues(std::string_view tenant,
+                                                       std::string_view name,
+                                                       const std::vector<MatcherSet>& sets,
+                                                       int64_t start_ms, int64_t end_ms,
+                                                       size_t limit) override;
+  absl::StatusOr<std::vector<MetricMetadata>> Metadata(std::string_view tenant,
+                                                       std::string_view metric,
+                                                       size_t limit) override;
+  absl::StatusOr<std::vector<SeriesExemplars>> Exemplars(std::string_view tenant,
+                                                         const MatcherSet& matchers,
+                                                         int64_t start_ms,
+                                                         int64_t end_ms) override;
+
+  // Compacts the expired key ranges so the retention filters reclaim space. Does nothing
+  // when the retention cutoff has not crossed a day boundary since the last run (a full
+  // pass rewrites the chunks family). Called hourly by the appliance; blocking.
+  void EnforceRetention();
+
+ private:
+  struct GaugeState;
+  MetricStore(Database* db, MetricStoreOptions options, SelfMetrics* metrics);
+
+  int64_t NowMs() const;
+  int64_t CutoffMs() const;  // INT64_MIN when retention is off
+  // Matching series ids+labels over the day partitions of [start_ms, end_ms]. `matchers`
+  // must contain a non-empty matcher.
+  absl::Status MatchSeries(const rocksdb::ReadOptions& ro, std::string_view tenant,
+                           const MatcherSet& matchers, int64_t start_ms, int64_t end_ms,
+                           std::map<uint64_t, Labels>* out);
+  // Union of MatchSeries over sets (all series when `sets` is empty).
+  absl::Status MatchSets(const rocksdb::ReadOptions& ro, std::string_view tenant,
+                         const std::vector<MatcherSet>& sets, int64_t start_ms,
+                         int64_t end_ms, std::map<uint64_t, Labels>* out);
+
+  Database* db_;
+  MetricStoreOptions options_;
+  SeriesIndex index_;
+  std::shared_ptr<GaugeState> gauges_;
+  Counter* samples_total_ = nullptr;
+  Counter* series_created_total_ = nullptr;
+  Counter* rejected_total_ = nullptr;
+
+  std::mutex metadata_mu_;
+  // tenant + '\0' + family -> last written metadata.
+  std::map<std::string, MetricMetadata> metadata_cache_ ABSL_GUARDED_BY(metadata_mu_);
+
+  std::mutex retention_mu_;
+  int64_t last_enforced_day_ ABSL_GUARDED_BY(retention_mu_);
+};
+
+}  // namespace otelbox::storage

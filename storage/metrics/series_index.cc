@@ -1,0 +1,126 @@
+#include "storage/metrics/series_index.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "rocksdb/db.h"
+#include "storage/coding.h"
+#include "storage/keys.h"
+
+namespace otelbox::storage {
+
+SeriesIndex::SeriesIndex(Database* db, bool sync_wal) : db_(db), sync_wal_(sync_wal) {}
+
+absl::Status SeriesIndex::Open() {
+  std::string value;
+  auto s = db_->db()->Get(rocksdb::ReadOptions(), db_->cf(ColumnFamily::kMeta),
+                          MetaKey(MetaRecord::kSeriesIdLimit), &value);
+  std::lock_guard lock(alloc_mu_);
+  if (s.IsNotFound()) {
+    next_id_ = id_limit_ = 1;
+    return absl::OkStatus();
+  }
+  if (!s.ok()) return ToAbslStatus(s, "reading series id limit");
+  std::string_view in = value;
+  uint64_t limit;
+  if (!GetFixed64BE(&in, &limit)) return absl::DataLossError("corrupt series id limit record");
+  // Ids between the last used one and the limit are skipped: at most kIdBlock per restart.
+  next_id_ = id_limit_ = std::max<uint64_t>(limit, 1);
+  return absl::OkStatus();
+}
+
+SeriesIndex::Shard& SeriesIndex::ShardFor(const std::string& key) {
+  return shards_[std::hash<std::string>{}(key) % kShards];
+}
+
+absl::StatusOr<uint64_t> SeriesIndex::AllocateId() {
+  std::lock_guard lock(alloc_mu_);
+  if (next_id_ >= id_limit_) {
+    uint64_t limit = next_id_ + kIdBlock;
+    std::string v;
+    PutFixed64BE(&v, limit);
+    rocksdb::WriteOptions wo;
+    wo.sync = sync_wal_;
+    auto s = db_->db()->Put(wo, db_->cf(ColumnFamily::kMeta), MetaKey(MetaRecord::kSeriesIdLimit), v);
+    if (!s.ok()) return ToAbslStatus(s, "reserving series ids");
+    id_limit_ = limit;
+  }
+  return next_id_++;
+}
+
+void SeriesIndex::FillMissingDays(const Entry& e, std::span<const int64_t> days,
+                                  std::vector<int64_t>* missing) {
+  for (int64_t d : days) {
+    if (!std::binary_search(e.days.begin(), e.days.end(), d)) missing->push_back(d);
+  }
+}
+
+absl::StatusOr<SeriesIndex::Resolved> SeriesIndex::Resolve(const std::string& series_key,
+                                                           std::span<const int64_t> days) {
+  Resolved r;
+  Shard& shard = ShardFor(series_key);
+  {
+    std::lock_guard lock(shard.mu);
+    auto it = shard.map.find(series_key);
+    if (it != shard.map.end()) {
+      r.id = it->second.id;
+      r.needs_rows = !it->second.durable;
+      FillMissingDays(it->second, days, &r.missing_days);
+      return r;
+    }
+  }
+  // Cache miss: the series may exist on disk (written before a restart). Looked up without
+  // the shard lock; the re-check below settles races.
+  std::string value;
+  uint64_t disk_id = 0;
+  auto s = db_->db()->Get(rocksdb::ReadOptions(), db_->cf(ColumnFamily::kSeries), series_key,
+                          &value);
+  if (s.ok()) {
+    std::string_view in = value;
+    if (!GetFixed64BE(&in, &disk_id) || disk_id == 0) {
+      return absl::DataLossError("corrupt series row");
+    }
+  } else if (!s.IsNotFound()) {
+    return ToAbslStatus(s, "looking up series");
+  }
+
+  std::lock_guard lock(shard.mu);
+  auto it = shard.map.find(series_key);
+  if (it == shard.map.end()) {
+    Entry e;
+    if (disk_id != 0) {
+      e.id = disk_id;
+      e.durable = true;
+    } else {
+      // Allocation happens under the shard lock: nobody else can create this key now.
+      auto id = AllocateId();
+      if (!id.ok()) return id.status();
+      e.id = *id;
+      e.durable = false;
+      r.created = true;
+    }
+    it = shard.map.emplace(series_key, std::move(e)).first;
+    size_.fetch_add(1, std::memory_order_relaxed);
+  }
+  r.id = it->second.id;
+  r.needs_rows = !it->second.durable;
+  FillMissingDays(it->second, days, &r.missing_days);
+  return r;
+}
+
+void SeriesIndex::MarkWritten(const std::string& series_key, std::span<const int64_t> days,
+                              int64_t min_day) {
+  Shard& shard = ShardFor(series_key);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.map.find(series_key);
+  if (it == shard.map.end()) return;
+  Entry& e = it->second;
+  e.durable = true;
+  if (days.empty()) return;
+  e.days.insert(e.days.end(), days.begin(), days.end());
+  std::sort(e.days.begin(), e.days.end());
+  e.days.erase(std::unique(e.days.begin(), e.days.end()), e.days.end());
+  std::erase_if(e.days, [&](int64_t d) { return d < min_day; });
+}
+
+}  // namespace otelbox::storage
