@@ -83,16 +83,19 @@ void ChunkEncoder::Append(int64_t t_ms, double value) {
       WriteBit(true);
       int leading = std::min(std::countl_zero(x), 31);
       int trailing = std::countr_zero(x);
-      if (leading_ >= 0 && leading >= leading_ && trailing >= trailing_) {
+      // Reuse the previous window when x fits it and reusing is not dearer than
+      // describing a tight new window (11 control bits).
+      const int new_sig = 64 - leading - trailing;
+      if (leading_ >= 0 && leading >= leading_ && trailing >= trailing_ &&
+          64 - leading_ - trailing_ <= new_sig + 11) {
         WriteBit(false);
         int sig = 64 - leading_ - trailing_;
         WriteBits(x >> trailing_, sig);
       } else {
         WriteBit(true);
-        int sig = 64 - leading - trailing;
         WriteBits(static_cast<uint64_t>(leading), 5);
-        WriteBits(static_cast<uint64_t>(sig & 63), 6);  // 64 is written as 0
-        WriteBits(x >> trailing, sig);
+        WriteBits(static_cast<uint64_t>(new_sig & 63), 6);  // 64 is written as 0
+        WriteBits(x >> trailing, new_sig);
         leading_ = leading;
         trailing_ = trailing;
       }

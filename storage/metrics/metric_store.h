@@ -109,6 +109,7 @@ class MetricStore final : public MetricAppender, public SeriesQuerier {
   Counter* samples_total_ = nullptr;
   Counter* series_created_total_ = nullptr;
   Counter* rejected_total_ = nullptr;
+  Counter local_counters_[3];  // used when no SelfMetrics registry is given
 
   std::mutex metadata_mu_;
   // tenant + '\0' + family -> last written metadata.

@@ -1,0 +1,734 @@
+#include "storage/metrics/metric_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <limits>
+#include <set>
+
+#include "common/log.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "storage/coding.h"
+#include "storage/keys.h"
+#include "storage/metrics/chunk_xor.h"
+#include "storage/retention.h"
+
+namespace otelbox::storage {
+namespace {
+
+constexpr int64_t kNoCutoff = std::numeric_limits<int64_t>::min();
+
+// RFC 3339 with milliseconds, UTC, as Prometheus prints timestamps in errors.
+std::string FormatTime(int64_t t_ms) {
+  int64_t secs = FloorDiv(t_ms, 1000);
+  int ms = static_cast<int>(t_ms - secs * 1000);
+  std::time_t tt = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  if (gmtime_r(&tt, &tm) == nullptr) return std::to_string(t_ms);
+  char buf[48];
+  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", ms);
+  return buf;
+}
+
+// Prometheus' model.Duration form for whole units: "15d", "6h", "90s", "250ms".
+std::string FormatDuration(int64_t ms) {
+  struct Unit { int64_t ms; const char* suffix; };
+  static constexpr Unit kUnits[] = {{7LL * 24 * 3600 * 1000, "w"}, {24LL * 3600 * 1000, "d"},
+                                    {3600 * 1000, "h"}, {60 * 1000, "m"}, {1000, "s"}};
+  for (const Unit& u : kUnits) {
+    if (ms % u.ms == 0 && ms >= u.ms) {
+      if (u.ms == 7LL * 24 * 3600 * 1000) continue;  // Prometheus prints 14d, not 2w
+      return std::to_string(ms / u.ms) + u.suffix;
+    }
+  }
+  return std::to_string(ms) + "ms";
+}
+
+bool StartsWith(const rocksdb::Slice& s, std::string_view prefix) {
+  return s.size() >= prefix.size() && std::string_view(s.data(), prefix.size()) == prefix;
+}
+
+std::string EncodeSeriesId(uint64_t id) {
+  std::string v;
+  PutFixed64BE(&v, id);
+  return v;
+}
+
+std::string EncodeMetadataValue(const MetricMetadata& m) {
+  std::string v(1, static_cast<char>(m.type));
+  PutLengthPrefixed(&v, m.help);
+  PutLengthPrefixed(&v, m.unit);
+  return v;
+}
+
+bool DecodeMetadataValue(std::string_view in, MetricMetadata* m) {
+  if (in.empty()) return false;
+  m->type = static_cast<MetricType>(static_cast<uint8_t>(in[0]));
+  in.remove_prefix(1);
+  std::string_view help, unit;
+  if (!GetLengthPrefixed(&in, &help) || !GetLengthPrefixed(&in, &unit)) return false;
+  m->help = help;
+  m->unit = unit;
+  return true;
+}
+
+std::string EncodeExemplarValue(const Exemplar& e) {
+  std::string v;
+  PutLabels(&v, e.labels);
+  PutDouble(&v, e.value);
+  return v;
+}
+
+bool DecodeExemplarValue(std::string_view in, Exemplar* e) {
+  return GetLabels(&in, &e->labels) && GetDouble(&in, &e->value);
+}
+
+// Releases a snapshot on scope exit: every query reads one consistent view.
+class SnapshotGuard {
+ public:
+  explicit SnapshotGuard(rocksdb::DB* db) : db_(db), snap_(db->GetSnapshot()) {
+    ro_.snapshot = snap_;
+  }
+  ~SnapshotGuard() { db_->ReleaseSnapshot(snap_); }
+  const rocksdb::ReadOptions& ro() const { return ro_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snap_;
+  rocksdb::ReadOptions ro_;
+};
+
+bool HasNonEmptyMatcher(const MatcherSet& matchers) {
+  return std::any_of(matchers.begin(), matchers.end(),
+                     [](const Matcher& m) { return !m.MatchesEmpty(); });
+}
+
+bool MatchesAll(const MatcherSet& matchers, const Labels& labels) {
+  return std::all_of(matchers.begin(), matchers.end(),
+                     [&](const Matcher& m) { return m.Matches(labels.Get(m.name())); });
+}
+
+// Day partitions of `tenant` that exist within [start_day, end_day], by skip-scanning:
+// one Seek per existing day, none for empty days.
+absl::StatusOr<std::vector<int64_t>> ListDays(rocksdb::Iterator* it, std::string_view tenant,
+                                              int64_t start_day, int64_t end_day) {
+  std::vector<int64_t> days;
+  const std::string tenant_prefix = TenantPrefix(tenant);
+  it->Seek(PostingsDayPrefix(tenant, start_day));
+  while (it->Valid() && StartsWith(it->key(), tenant_prefix)) {
+    PostingKeyParts parts;
+    int depth = 0;
+    ParsePostingKey(it->key().ToStringView(), &parts, &depth);
+    if (depth < 2) return absl::DataLossError("corrupt postings key");
+    if (parts.day > end_day) break;
+    days.push_back(parts.day);
+    if (parts.day == std::numeric_limits<int64_t>::max()) break;
+    it->Seek(PostingsDayPrefix(tenant, parts.day + 1));
+  }
+  if (!it->status().ok()) return ToAbslStatus(it->status(), "scanning postings days");
+  return days;
+}
+
+// Appends the ids of series whose label `m.name()` has a value matching `m` in `day`.
+absl::Status CollectIds(rocksdb::Iterator* it, std::string_view tenant, int64_t day,
+                        const Matcher& m, std::vector<uint64_t>* out) {
+  auto collect_value = [&](const std::string& value_prefix) {
+    for (; it->Valid() && StartsWith(it->key(), value_prefix); it->Next()) {
+      PostingKeyParts parts;
+      int depth = 0;
+      if (ParsePostingKey(it->key().ToStringView(), &parts, &depth) && depth == 5) {
+        out->push_back(parts.id);
+      }
+    }
+  };
+  if (m.type() == MatchType::kEqual) {
+    std::string prefix = PostingsValuePrefix(tenant, day, m.name(), m.value());
+    it->Seek(prefix);
+    collect_value(prefix);
+  } else {
+    // Walk the name's values; a non-matching value is skipped with one Seek.
+    const std::string name_prefix = PostingsNamePrefix(tenant, day, m.name());
+    it->Seek(name_prefix);
+    while (it->Valid() && StartsWith(it->key(), name_prefix)) {
+      PostingKeyParts parts;
+      int depth = 0;
+      if (!ParsePostingKey(it->key().ToStringView(), &parts, &depth) || depth < 4) {
+        return absl::DataLossError("corrupt postings key");
+      }
+      std::string value(parts.value);
+      std::string value_prefix = PostingsValuePrefix(tenant, day, m.name(), value);
+      if (m.Matches(value)) {
+        collect_value(value_prefix);
+      } else {
+        std::string next = PrefixSuccessor(value_prefix);
+        if (next.empty()) break;
+        it->Seek(next);
+      }
+    }
+  }
+  if (!it->status().ok()) return ToAbslStatus(it->status(), "scanning postings");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// Shared with the self-metrics gauges, which may be rendered after the store is gone.
+struct MetricStore::GaugeState {
+  std::mutex mu;
+  MetricStore* store ABSL_GUARDED_BY(mu) = nullptr;
+};
+
+MetricStore::MetricStore(Database* db, MetricStoreOptions options, SelfMetrics* metrics)
+    : db_(db),
+      options_(std::move(options)),
+      index_(db, options_.sync_wal),
+      gauges_(std::make_shared<GaugeState>()),
+      last_enforced_day_(std::numeric_limits<int64_t>::min()) {
+  if (metrics == nullptr) {  // no registry (tools): count into private counters
+    samples_total_ = &local_counters_[0];
+    series_created_total_ = &local_counters_[1];
+    rejected_total_ = &local_counters_[2];
+    return;
+  }
+  samples_total_ = metrics->GetCounter("otelbox_ingested_samples_total",
+                                       "Samples written to storage.");
+  series_created_total_ = metrics->GetCounter("otelbox_ingested_series_created_total",
+                                              "Series created in storage.");
+  rejected_total_ = metrics->GetCounter("otelbox_ingest_rejected_samples_total",
+                                        "Samples rejected by storage (invalid or out of retention).");
+  {
+    std::lock_guard lock(gauges_->mu);
+    gauges_->store = this;
+  }
+  auto read = [state = gauges_](auto f) {
+    return [state, f]() -> double {
+      std::lock_guard lock(state->mu);
+      return state->store ? f(state->store) : 0.0;
+    };
+  };
+  metrics->AddGaugeFunc("otelbox_series", "Series known to the in-memory series cache.",
+                        read([](MetricStore* s) { return double(s->index_.size()); }));
+  metrics->AddGaugeFunc("otelbox_storage_sst_bytes", "Bytes of live RocksDB SST files.",
+                        read([](MetricStore* s) { return double(s->db_->LiveSstBytes()); }));
+  metrics->AddGaugeFunc("otelbox_storage_memtable_bytes", "Bytes of RocksDB memtables.",
+                        read([](MetricStore* s) { return double(s->db_->MemtableBytes()); }));
+}
+
+MetricStore::~MetricStore() {
+  std::lock_guard lock(gauges_->mu);
+  gauges_->store = nullptr;
+}
+
+absl::StatusOr<std::unique_ptr<MetricStore>> MetricStore::Open(Database* db,
+                                                               MetricStoreOptions options,
+                                                               SelfMetrics* metrics) {
+  if (db == nullptr || db->db() == nullptr) return absl::FailedPreconditionError("database is not open");
+  std::unique_ptr<MetricStore> store(new MetricStore(db, std::move(options), metrics));
+  if (auto s = store->index_.Open(); !s.ok()) return s;
+  // Metadata is small (one record per family): cache it so unchanged metadata is not
+  // rewritten on every Append.
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->db()->NewIterator(rocksdb::ReadOptions(), db->cf(ColumnFamily::kMeta)));
+  const std::string prefix = MetaKey(MetaRecord::kMetadata);
+  std::lock_guard lock(store->metadata_mu_);
+  for (it->Seek(prefix); it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
+    std::string_view key = it->key().ToStringView().substr(prefix.size());
+    std::string_view tenant;
+    MetricMetadata m;
+    if (!GetLengthPrefixed(&key, &tenant) || !DecodeMetadataValue(it->value().ToStringView(), &m)) {
+      LogWarn("skipping corrupt metric metadata record");
+      continue;
+    }
+    m.family = key;
+    store->metadata_cache_[std::string(tenant) + '\0' + m.family] = std::move(m);
+  }
+  if (!it->status().ok()) return ToAbslStatus(it->status(), "loading metric metadata");
+  return store;
+}
+
+int64_t MetricStore::NowMs() const {
+  if (options_.now_ms) return options_.now_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t MetricStore::CutoffMs() const {
+  if (options_.retention_ms <= 0) return kNoCutoff;
+  return NowMs() - options_.retention_ms;
+}
+
+absl::StatusOr<AppendStats> MetricStore::Append(std::string_view tenant,
+                                                const MetricBatch& batch,
+                                                RejectPolicy policy) {
+  AppendStats stats;
+  const int64_t cutoff = CutoffMs();
+  auto reject = [&](int64_t n, const std::string& reason) {
+    stats.samples_rejected += n;
+    if (stats.first_rejection.empty()) stats.first_rejection = reason;
+  };
+
+  // Pass 1: validate everything before touching the index, so kRejectBatch writes nothing.
+  struct Planned {
+    const SeriesSamples* in;
+    std::vector<Sample> samples;
+    std::vector<const Exemplar*> exemplars;
+  };
+  std::vector<Planned> plan;
+  plan.reserve(batch.series.size());
+  for (const SeriesSamples& s : batch.series) {
+    std::string invalid;
+    if (s.labels.empty()) {
+      invalid = "invalid series: empty label set";
+    } else if (!s.labels.Has(kMetricNameLabel)) {
+      invalid = "invalid series " + s.labels.ToString() + ": missing metric name (__name__)";
+    }
+    if (!invalid.empty()) {
+      if (policy == RejectPolicy::kRejectBatch) return absl::InvalidArgumentError(invalid);
+      reject(static_cast<int64_t>(s.samples.size()), invalid);
+      continue;
+    }
+    Planned p{&s, {}, {}};
+    p.samples.reserve(s.samples.size());
+    for (const Sample& sample : s.samples) {
+      if (sample.t_ms < cutoff) {
+        std::string reason = "out of bounds: sample for series " + s.labels.ToString() + " at " +
+                             FormatTime(sample.t_ms) + " (" + std::to_string(sample.t_ms) +
+                             ") is older than retention " + FormatDuration(options_.retention_ms);
+        if (policy == RejectPolicy::kRejectBatch) return absl::InvalidArgumentError(reason);
+        reject(1, reason);
+        continue;
+      }
+      p.samples.push_back(sample);
+    }
+    for (const Exemplar& e : s.exemplars) {
+      if (e.t_ms >= cutoff) p.exemplars.push_back(&e);  // old exemplars: silently dropped
+    }
+    if (!p.samples.empty() || !p.exemplars.empty()) plan.push_back(std::move(p));
+  }
+
+  // Pass 2: resolve series and build the one WriteBatch.
+  rocksdb::WriteBatch wb;
+  auto* series_cf = db_->cf(ColumnFamily::kSeries);
+  auto* by_id_cf = db_->cf(ColumnFamily::kSeriesById);
+  auto* postings_cf = db_->cf(ColumnFamily::kPostings);
+  auto* chunks_cf = db_->cf(ColumnFamily::kChunks);
+  auto* exemplars_cf = db_->cf(ColumnFamily::kExemplars);
+  struct ToMark {
+    std::string key;
+    std::vector<int64_t> days;
+  };
+  std::vector<ToMark> to_mark;
+  for (Planned& p : plan) {
+    const Labels& labels = p.in->labels;
+    std::string key = SeriesKey(tenant, labels);
+    // Later samples of the batch win over earlier ones with the same timestamp: stable.
+    std::stable_sort(p.samples.begin(), p.samples.end(),
+                     [](const Sample& a, const Sample& b) { return a.t_ms < b.t_ms; });
+    std::vector<int64_t> days;
+    for (const Sample& s : p.samples) {
+      int64_t d = DayOf(s.t_ms);
+      if (days.empty() || days.back() != d) days.push_back(d);
+    }
+    for (const Exemplar* e : p.exemplars) days.push_back(DayOf(e->t_ms));
+    std::sort(days.begin(), days.end());
+    days.erase(std::unique(days.begin(), days.end()), days.end());
+
+    auto r = index_.Resolve(key, days);
+    if (!r.ok()) return r.status();
+    const uint64_t id = r->id;
+    if (r->needs_rows) {
+      std::string labels_value;
+      PutLabels(&labels_value, labels);
+      wb.Put(series_cf, key, EncodeSeriesId(id));
+      wb.Put(by_id_cf, SeriesByIdKey(tenant, id), labels_value);
+    }
+    for (int64_t day : r->missing_days) {
+      for (const Label& l : labels) wb.Put(postings_cf, PostingKey(tenant, day, l.name, l.value, id), "");
+    }
+    // One merge operand per 2 h window.
+    for (size_t i = 0; i < p.samples.size();) {
+      int64_t window = ChunkWindowStart(p.samples[i].t_ms);
+      size_t j = i;
+      while (j < p.samples.size() && ChunkWindowStart(p.samples[j].t_ms) == window) ++j;
+      std::string chunk = EncodeSamples(
+          std::vector<Sample>(p.samples.begin() + i, p.samples.begin() + j));
+      wb.Merge(chunks_cf, ChunkKey(tenant, id, window), chunk);
+      i = j;
+    }
+    for (const Exemplar* e : p.exemplars) {
+      wb.Put(exemplars_cf, ExemplarKey(tenant, id, e->t_ms), EncodeExemplarValue(*e));
+    }
+    stats.samples_written += static_cast<int64_t>(p.samples.size());
+    if (r->created) ++stats.series_created;
+    if (r->needs_rows || !r->missing_days.empty()) {
+      to_mark.push_back(ToMark{std::move(key), std::move(r->missing_days)});
+    }
+  }
+
+  std::vector<std::pair<std::string, MetricMetadata>> new_metadata;
+  if (!batch.metadata.empty()) {
+    std::lock_guard lock(metadata_mu_);
+    for (const MetricMetadata& m : batch.metadata) {
+      if (m.family.empty()) continue;
+      std::string cache_key = std::string(tenant) + '\0' + m.family;
+      auto it = metadata_cache_.find(cache_key);
+      if (it != metadata_cache_.end() && it->second == m) continue;
+      wb.Put(db_->cf(ColumnFamily::kMeta), MetadataKey(tenant, m.family), EncodeMetadataValue(m));
+      new_metadata.emplace_back(std::move(cache_key), m);
+    }
+  }
+
+  if (wb.Count() > 0) {
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync_wal;
+    auto s = db_->db()->Write(wo, &wb);
+    if (!s.ok()) return ToAbslStatus(s, "writing metric batch");
+  }
+
+  const int64_t min_day = cutoff == kNoCutoff ? kNoCutoff : DayOf(cutoff);
+  for (const ToMark& m : to_mark) index_.MarkWritten(m.key, m.days, min_day);
+  if (!new_metadata.empty()) {
+    std::lock_guard lock(metadata_mu_);
+    for (auto& [k, m] : new_metadata) metadata_cache_[k] = std::move(m);
+  }
+  samples_total_->Add(stats.samples_written);
+  series_created_total_->Add(stats.series_created);
+  rejected_total_->Add(stats.samples_rejected);
+  return stats;
+}
+
+absl::Status MetricStore::MatchSeries(const rocksdb::ReadOptions& ro, std::string_view tenant,
+                                      const MatcherSet& matchers, int64_t start_ms,
+                                      int64_t end_ms, std::map<uint64_t, Labels>* out) {
+  // Equality first: its postings are one prefix scan and usually shrink the set most.
+  std::vector<const Matcher*> selecting;
+  for (const Matcher& m : matchers) {
+    if (!m.MatchesEmpty()) selecting.push_back(&m);
+  }
+  std::stable_partition(selecting.begin(), selecting.end(),
+                        [](const Matcher* m) { return m->type() == MatchType::kEqual; });
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(ro, db_->cf(ColumnFamily::kPostings)));
+  auto days = ListDays(it.get(), tenant, DayOf(start_ms), DayOf(end_ms));
+  if (!days.ok()) return days.status();
+
+  std::vector<uint64_t> candidates;
+  for (int64_t day : *days) {
+    std::vector<uint64_t> current;
+    bool first = true;
+    for (const Matcher* m : selecting) {
+      std::vector<uint64_t> ids;
+      if (auto s = CollectIds(it.get(), tenant, day, *m, &ids); !s.ok()) return s;
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      if (first) {
+        current = std::move(ids);
+        first = false;
+      } else {
+        std::vector<uint64_t> both;
+        std::set_intersection(current.begin(), current.end(), ids.begin(), ids.end(),
+                              std::back_inserter(both));
+        current = std::move(both);
+      }
+      if (current.empty()) break;
+    }
+    candidates.insert(candidates.end(), current.begin(), current.end());
+  }
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+
+  // The full label set decides: this is where != / !~ / empty-matching matchers apply,
+  // with a missing label reading as "" as in Prometheus.
+  std::string value;
+  for (uint64_t id : candidates) {
+    if (out->count(id)) continue;
+    auto s = db_->db()->Get(ro, db_->cf(ColumnFamily::kSeriesById), SeriesByIdKey(tenant, id), &value);
+    if (s.IsNotFound()) {
+      LogWarn("postings reference series id " + std::to_string(id) + " without a series row");
+      continue;
+    }
+    if (!s.ok()) return ToAbslStatus(s, "reading series labels");
+    std::string_view in = value;
+    Labels labels;
+    if (!GetLabels(&in, &labels)) return absl::DataLossError("corrupt series_by_id row");
+    if (MatchesAll(matchers, labels)) out->emplace(id, std::move(labels));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MetricStore::MatchSets(const rocksdb::ReadOptions& ro, std::string_view tenant,
+                                    const std::vector<MatcherSet>& sets, int64_t start_ms,
+                                    int64_t end_ms, std::map<uint64_t, Labels>* out) {
+  if (sets.empty()) {
+    // Every series has a __name__: its postings enumerate all series of the range.
+    auto all = Matcher::Create(MatchType::kRegexMatch, std::string(kMetricNameLabel), ".+");
+    if (!all.ok()) return all.status();
+    return MatchSeries(ro, tenant, MatcherSet{*all}, start_ms, end_ms, out);
+  }
+  for (const MatcherSet& set : sets) {
+    if (!HasNonEmptyMatcher(set)) {
+      return absl::InvalidArgumentError("match[] must contain at least one non-empty matcher");
+    }
+  }
+  for (const MatcherSet& set : sets) {
+    if (auto s = MatchSeries(ro, tenant, set, start_ms, end_ms, out); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<SeriesData>> MetricStore::Select(std::string_view tenant,
+                                                             const MatcherSet& matchers,
+                                                             int64_t start_ms, int64_t end_ms) {
+  if (!HasNonEmptyMatcher(matchers)) {
+    return absl::InvalidArgumentError("vector selector must contain at least one non-empty matcher");
+  }
+  start_ms = std::max(start_ms, CutoffMs());
+  std::vector<SeriesData> result;
+  if (start_ms > end_ms) return result;
+
+  SnapshotGuard snap(db_->db());
+  std::map<uint64_t, Labels> series;
+  if (auto s = MatchSeries(snap.ro(), tenant, matchers, start_ms, end_ms, &series); !s.ok()) return s;
+
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(snap.ro(), db_->cf(ColumnFamily::kChunks)));
+  for (auto& [id, labels] : series) {
+    SeriesData data;
+    const std::string prefix = ChunkSeriesPrefix(tenant, id);
+    // A window starting before start_ms's window ends before start_ms.
+    for (it->Seek(ChunkKey(tenant, id, ChunkWindowStart(start_ms)));
+         it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
+      std::string_view key_tenant;
+      uint64_t key_id;
+      int64_t window;
+      if (!ParseChunkKey(it->key().ToStringView(), &key_tenant, &key_id, &window)) {
+        return absl::DataLossError("corrupt chunk key");
+      }
+      if (window > end_ms) break;
+      ChunkIterator ci(it->value().ToStringView());
+      for (; ci.Valid(); ci.Next()) {
+        const Sample& s = ci.current();
+        if (s.t_ms < start_ms) continue;
+        if (s.t_ms > end_ms) break;
+        data.samples.push_back(s);
+      }
+      if (!ci.status().ok()) {
+        LogError("series " + labels.ToString() + ": " + std::string(ci.status().message()));
+      }
+    }
+    if (!it->status().ok()) return ToAbslStatus(it->status(), "reading chunks");
+    if (data.samples.empty()) continue;
+    data.labels = std::move(labels);
+    result.push_back(std::move(data));
+  }
+  std::sort(result.begin(), result.end(),
+            [](const SeriesData& a, const SeriesData& b) { return a.labels < b.labels; });
+  return result;
+}
+
+absl::StatusOr<std::vector<Labels>> MetricStore::Series(std::string_view tenant,
+                                                        const std::vector<MatcherSet>& sets,
+                                                        int64_t start_ms, int64_t end_ms,
+                                                        size_t limit) {
+  start_ms = std::max(start_ms, CutoffMs());
+  std::vector<Labels> result;
+  if (start_ms > end_ms) {
+    for (const MatcherSet& set : sets) {
+      if (!HasNonEmptyMatcher(set)) {
+        return absl::InvalidArgumentError("match[] must contain at least one non-empty matcher");
+      }
+    }
+    return result;
+  }
+  SnapshotGuard snap(db_->db());
+  std::map<uint64_t, Labels> series;
+  if (auto s = MatchSets(snap.ro(), tenant, sets, start_ms, end_ms, &series); !s.ok()) return s;
+  result.reserve(series.size());
+  for (auto& [id, labels] : series) result.push_back(std::move(labels));
+  std::sort(result.begin(), result.end());
+  result.erase(std::unique(result.begin(), result.end()), result.end());
+  if (limit > 0 && result.size() > limit) result.resize(limit);
+  return result;
+}
+
+absl::StatusOr<std::vector<std::string>> MetricStore::LabelNames(
+    std::string_view tenant, const std::vector<MatcherSet>& sets, int64_t start_ms,
+    int64_t end_ms, size_t limit) {
+  start_ms = std::max(start_ms, CutoffMs());
+  std::set<std::string> names;
+  if (start_ms <= end_ms) {
+    SnapshotGuard snap(db_->db());
+    if (!sets.empty()) {
+      std::map<uint64_t, Labels> series;
+      if (auto s = MatchSets(snap.ro(), tenant, sets, start_ms, end_ms, &series); !s.ok()) return s;
+      for (const auto& [id, labels] : series) {
+        for (const Label& l : labels) names.insert(l.name);
+      }
+    } else {
+      std::unique_ptr<rocksdb::Iterator> it(
+          db_->db()->NewIterator(snap.ro(), db_->cf(ColumnFamily::kPostings)));
+      auto days = ListDays(it.get(), tenant, DayOf(start_ms), DayOf(end_ms));
+      if (!days.ok()) return days.status();
+      for (int64_t day : *days) {
+        // One Seek per distinct name: skips all of a name's values and ids at once.
+        const std::string day_prefix = PostingsDayPrefix(tenant, day);
+        it->Seek(day_prefix);
+        while (it->Valid() && StartsWith(it->key(), day_prefix)) {
+          PostingKeyParts parts;
+          int depth = 0;
+          if (!ParsePostingKey(it->key().ToStringView(), &parts, &depth) || depth < 3) {
+            return absl::DataLossError("corrupt postings key");
+          }
+          std::string name(parts.name);
+          std::string next = PrefixSuccessor(PostingsNamePrefix(tenant, day, name));
+          names.insert(std::move(name));
+          if (next.empty()) break;
+          it->Seek(next);
+        }
+        if (!it->status().ok()) return ToAbslStatus(it->status(), "scanning label names");
+      }
+    }
+  }
+  std::vector<std::string> result(names.begin(), names.end());
+  if (limit > 0 && result.size() > limit) result.resize(limit);
+  return result;
+}
+
+absl::StatusOr<std::vector<std::string>> MetricStore::LabelValues(
+    std::string_view tenant, std::string_view name, const std::vector<MatcherSet>& sets,
+    int64_t start_ms, int64_t end_ms, size_t limit) {
+  start_ms = std::max(start_ms, CutoffMs());
+  std::set<std::string> values;
+  if (start_ms <= end_ms) {
+    SnapshotGuard snap(db_->db());
+    if (!sets.empty()) {
+      std::map<uint64_t, Labels> series;
+      if (auto s = MatchSets(snap.ro(), tenant, sets, start_ms, end_ms, &series); !s.ok()) return s;
+      for (const auto& [id, labels] : series) {
+        std::string_view v = labels.Get(name);
+        if (!v.empty()) values.emplace(v);
+      }
+    } else {
+      std::unique_ptr<rocksdb::Iterator> it(
+          db_->db()->NewIterator(snap.ro(), db_->cf(ColumnFamily::kPostings)));
+      auto days = ListDays(it.get(), tenant, DayOf(start_ms), DayOf(end_ms));
+      if (!days.ok()) return days.status();
+      for (int64_t day : *days) {
+        // One Seek per distinct value.
+        const std::string name_prefix = PostingsNamePrefix(tenant, day, name);
+        it->Seek(name_prefix);
+        while (it->Valid() && StartsWith(it->key(), name_prefix)) {
+          PostingKeyParts parts;
+          int depth = 0;
+          if (!ParsePostingKey(it->key().ToStringView(), &parts, &depth) || depth < 4) {
+            return absl::DataLossError("corrupt postings key");
+          }
+          std::string value(parts.value);
+          std::string next = PrefixSuccessor(PostingsValuePrefix(tenant, day, name, value));
+          values.insert(std::move(value));
+          if (next.empty()) break;
+          it->Seek(next);
+        }
+        if (!it->status().ok()) return ToAbslStatus(it->status(), "scanning label values");
+      }
+    }
+  }
+  std::vector<std::string> result(values.begin(), values.end());
+  if (limit > 0 && result.size() > limit) result.resize(limit);
+  return result;
+}
+
+absl::StatusOr<std::vector<MetricMetadata>> MetricStore::Metadata(std::string_view tenant,
+                                                                  std::string_view metric,
+                                                                  size_t limit) {
+  std::vector<MetricMetadata> result;
+  auto* meta_cf = db_->cf(ColumnFamily::kMeta);
+  if (!metric.empty()) {
+    std::string value;
+    auto s = db_->db()->Get(rocksdb::ReadOptions(), meta_cf, MetadataKey(tenant, metric), &value);
+    if (s.IsNotFound()) return result;
+    if (!s.ok()) return ToAbslStatus(s, "reading metadata");
+    MetricMetadata m;
+    if (!DecodeMetadataValue(value, &m)) return absl::DataLossError("corrupt metadata record");
+    m.family = metric;
+    result.push_back(std::move(m));
+    return result;
+  }
+  const std::string prefix = MetadataPrefix(tenant);
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(rocksdb::ReadOptions(), meta_cf));
+  for (it->Seek(prefix); it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
+    if (limit > 0 && result.size() >= limit) break;
+    MetricMetadata m;
+    if (!DecodeMetadataValue(it->value().ToStringView(), &m)) {
+      return absl::DataLossError("corrupt metadata record");
+    }
+    m.family = it->key().ToStringView().substr(prefix.size());
+    result.push_back(std::move(m));
+  }
+  if (!it->status().ok()) return ToAbslStatus(it->status(), "scanning metadata");
+  return result;
+}
+
+absl::StatusOr<std::vector<SeriesExemplars>> MetricStore::Exemplars(std::string_view tenant,
+                                                                    const MatcherSet& matchers,
+                                                                    int64_t start_ms,
+                                                                    int64_t end_ms) {
+  if (!HasNonEmptyMatcher(matchers)) {
+    return absl::InvalidArgumentError("vector selector must contain at least one non-empty matcher");
+  }
+  start_ms = std::max(start_ms, CutoffMs());
+  std::vector<SeriesExemplars> result;
+  if (start_ms > end_ms) return result;
+  SnapshotGuard snap(db_->db());
+  std::map<uint64_t, Labels> series;
+  if (auto s = MatchSeries(snap.ro(), tenant, matchers, start_ms, end_ms, &series); !s.ok()) return s;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db()->NewIterator(snap.ro(), db_->cf(ColumnFamily::kExemplars)));
+  for (auto& [id, labels] : series) {
+    SeriesExemplars se;
+    const std::string prefix = ChunkSeriesPrefix(tenant, id);
+    for (it->Seek(ExemplarKey(tenant, id, start_ms)); it->Valid() && StartsWith(it->key(), prefix);
+         it->Next()) {
+      std::string_view key_tenant;
+      uint64_t key_id;
+      Exemplar e;
+      if (!ParseExemplarKey(it->key().ToStringView(), &key_tenant, &key_id, &e.t_ms) ||
+          !DecodeExemplarValue(it->value().ToStringView(), &e)) {
+        return absl::DataLossError("corrupt exemplar record");
+      }
+      if (e.t_ms > end_ms) break;
+      se.exemplars.push_back(std::move(e));
+    }
+    if (!it->status().ok()) return ToAbslStatus(it->status(), "reading exemplars");
+    if (se.exemplars.empty()) continue;
+    se.series_labels = std::move(labels);
+    result.push_back(std::move(se));
+  }
+  std::sort(result.begin(), result.end(), [](const SeriesExemplars& a, const SeriesExemplars& b) {
+    return a.series_labels < b.series_labels;
+  });
+  return result;
+}
+
+void MetricStore::EnforceRetention() {
+  const int64_t cutoff = CutoffMs();
+  if (cutoff == kNoCutoff) return;
+  std::lock_guard lock(retention_mu_);
+  const int64_t cutoff_day = DayOf(cutoff);
+  if (cutoff_day == last_enforced_day_) return;
+  // Chunk keys are ordered by series id before time, so expired windows are spread over
+  // the whole family: compact it all and let the filter drop what expired.
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (ColumnFamily f : {ColumnFamily::kPostings, ColumnFamily::kChunks, ColumnFamily::kExemplars}) {
+    auto s = db_->db()->CompactRange(co, db_->cf(f), nullptr, nullptr);
+    if (!s.ok()) {
+      LogError("retention compaction failed: " + s.ToString());
+      return;
+    }
+  }
+  last_enforced_day_ = cutoff_day;
+}
+
+}  // namespace otelbox::storage
