@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "storage/model/labels.h"
 #include "storage/model/matcher.h"
 
 namespace otelbox::query::promql {

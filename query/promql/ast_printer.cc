@@ -87,12 +87,12 @@ std::string SelectorString(const VectorSelector& vs, bool with_modifiers) {
     out = vs.name;
     if (!parts.empty()) {
       out += "{";
-      for (size_t i = 0; i < parts.size(); ++i) out += (i ? ", " : "") + parts[i];
+      for (size_t i = 0; i < parts.size(); ++i) out += (i ? "," : "") + parts[i];
       out += "}";
     }
   } else {
     out = "{" + GoQuote(vs.name);
-    for (const auto& p : parts) out += ", " + p;
+    for (const auto& p : parts) out += "," + p;
     out += "}";
   }
   if (with_modifiers) out += AtString(vs.at) + OffsetString(vs.has_offset, vs.offset_ms);

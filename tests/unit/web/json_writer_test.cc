@@ -1,0 +1,130 @@
+#include "web/json_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "web/api_errors.h"
+
+namespace otelbox::web {
+namespace {
+
+using storage::Labels;
+
+TEST(JsonWriterTest, Values) {
+  auto v = [](double d) {
+    std::string s;
+    AppendSampleValue(&s, d);
+    return s;
+  };
+  EXPECT_EQ(v(2), "\"2\"");
+  EXPECT_EQ(v(0.5), "\"0.5\"");
+  EXPECT_EQ(v(12.5), "\"12.5\"");
+  EXPECT_EQ(v(1e6), "\"1000000\"");
+  EXPECT_EQ(v(0.1), "\"0.1\"");
+  EXPECT_EQ(v(1e-7), "\"0.0000001\"");
+  EXPECT_EQ(v(-3), "\"-3\"");
+  EXPECT_EQ(v(std::nan("")), "\"NaN\"");
+  EXPECT_EQ(v(std::numeric_limits<double>::infinity()), "\"+Inf\"");
+  EXPECT_EQ(v(-std::numeric_limits<double>::infinity()), "\"-Inf\"");
+}
+
+TEST(JsonWriterTest, Timestamps) {
+  auto t = [](int64_t ms) {
+    std::string s;
+    AppendTimestamp(&s, ms);
+    return s;
+  };
+  EXPECT_EQ(t(4000), "4");
+  EXPECT_EQ(t(1700000000000), "1700000000");
+  EXPECT_EQ(t(1700000012345), "1700000012.345");
+  EXPECT_EQ(t(1700000000500), "1700000000.500");  // as Prometheus' MarshalTimestamp
+  EXPECT_EQ(t(1700000000005), "1700000000.005");
+  EXPECT_EQ(t(-1500), "-1.500");
+  EXPECT_EQ(t(0), "0");
+}
+
+TEST(JsonWriterTest, StringEscaping) {
+  std::string s;
+  AppendJsonString(&s, "a\"b\\c\n\t<&>\x01\xff\xc3\xa9");
+  EXPECT_EQ(s, "\"a\\\"b\\\\c\\n\\t\\u003c\\u0026\\u003e\\u0001\\ufffd\xc3\xa9\"");
+}
+
+TEST(JsonWriterTest, ContractGoldens) {
+  // contract §1 / §6: the health check.
+  EXPECT_EQ(RenderSuccess(RenderQueryData(query::Scalar{4000, 2})),
+            R"({"status":"success","data":{"resultType":"scalar","result":[4,"2"]}})");
+  // §4.2 vector.
+  query::Vector vec{{Labels{{"job", "api"}}, 1700000000000, 1}};
+  EXPECT_EQ(RenderSuccess(RenderQueryData(vec)),
+            R"({"status":"success","data":{"resultType":"vector","result":[)"
+            R"({"metric":{"job":"api"},"value":[1700000000,"1"]}]}})");
+  // §4.2 matrix.
+  query::Matrix m{{Labels{{"__name__", "http_requests_total"}, {"job", "api"}, {"instance", "i-1"}},
+                   {{1700000000000, 10}, {1700000015000, 12.5}, {1700000030000, std::nan("")}}}};
+  EXPECT_EQ(RenderSuccess(RenderQueryData(m)),
+            R"({"status":"success","data":{"resultType":"matrix","result":[)"
+            R"({"metric":{"__name__":"http_requests_total","instance":"i-1","job":"api"},)"
+            R"("values":[[1700000000,"10"],[1700000015,"12.5"],[1700000030,"NaN"]]}]}})");
+  // Empty results are [] never null (§5.13).
+  EXPECT_EQ(RenderQueryData(query::Matrix{}), R"({"resultType":"matrix","result":[]})");
+  EXPECT_EQ(RenderQueryData(query::Vector{}), R"({"resultType":"vector","result":[]})");
+  EXPECT_EQ(RenderQueryData(query::String{4000, "hi"}), R"({"resultType":"string","result":[4,"hi"]})");
+  // Warnings after data.
+  EXPECT_EQ(RenderSuccess("[]", {"results truncated due to limit"}),
+            R"({"status":"success","data":[],"warnings":["results truncated due to limit"]})");
+}
+
+TEST(JsonWriterTest, ExemplarsAndMetadata) {
+  std::vector<storage::SeriesExemplars> ex = {
+      {Labels{{"__name__", "http_server_duration_seconds_bucket"}, {"job", "api"}, {"le", "0.5"}},
+       {{Labels{{"trace_id", "4bf92f3577b34da6a3ce929d0e0e4736"}, {"span_id", "00f067aa0ba902b7"}},
+         1700000012345, 0.27}}}};
+  EXPECT_EQ(RenderExemplars(ex),
+            R"([{"seriesLabels":{"__name__":"http_server_duration_seconds_bucket","job":"api","le":"0.5"},)"
+            R"("exemplars":[{"labels":{"span_id":"00f067aa0ba902b7","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"},)"
+            R"("value":"0.27","timestamp":1700000012.345}]}])");
+  EXPECT_EQ(RenderExemplars({}), "[]");
+  std::vector<storage::MetricMetadata> md = {
+      {"rpc_duration_seconds", storage::MetricType::kHistogram, "RPC latency.", "seconds"},
+      {"http_requests_total", storage::MetricType::kCounter, "Total requests.", ""}};
+  EXPECT_EQ(RenderMetadata(md),
+            R"({"http_requests_total":[{"type":"counter","help":"Total requests.","unit":""}],)"
+            R"("rpc_duration_seconds":[{"type":"histogram","help":"RPC latency.","unit":"seconds"}]})");
+  EXPECT_EQ(RenderMetadata({}), "{}");
+}
+
+TEST(ApiErrorsTest, Mapping) {
+  struct Case {
+    absl::Status status;
+    int http;
+    std::string body;
+  } cases[] = {
+      {absl::InvalidArgumentError("parse error at char 5: unexpected end of input"), 400,
+       R"({"status":"error","errorType":"bad_data","error":"parse error at char 5: unexpected end of input"})"},
+      {absl::UnimplementedError("rate"), 422,
+       R"({"status":"error","errorType":"execution","error":"not supported yet: rate"})"},
+      {absl::UnimplementedError("x is not supported yet"), 422,
+       R"({"status":"error","errorType":"execution","error":"x is not supported yet"})"},
+      {absl::ResourceExhaustedError("too many samples"), 422,
+       R"({"status":"error","errorType":"execution","error":"too many samples"})"},
+      {absl::DeadlineExceededError("query timed out"), 503,
+       R"({"status":"error","errorType":"timeout","error":"query timed out"})"},
+      {absl::CancelledError("gone"), 503,
+       R"({"status":"error","errorType":"canceled","error":"gone"})"},
+      {absl::UnavailableError("starting"), 503,
+       R"({"status":"error","errorType":"unavailable","error":"starting"})"},
+      {absl::InternalError("bug \"x\""), 500,
+       R"({"status":"error","errorType":"internal","error":"bug \"x\""})"},
+  };
+  for (const auto& c : cases) {
+    HttpResponse r = PrometheusErrorResponse(c.status);
+    EXPECT_EQ(r.status, c.http) << c.status;
+    EXPECT_EQ(r.body, c.body);
+    EXPECT_EQ(r.content_type, "application/json");
+  }
+}
+
+}  // namespace
+}  // namespace otelbox::web
