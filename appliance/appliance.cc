@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <future>
 
 #include "common/log.h"
 #include "ingest/metrics_ingest.h"
@@ -179,15 +178,13 @@ void Appliance::Shutdown() {
   ready_ = false;
   if (http_server_) http_server_->Stop();
   if (grpc_server_) grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  // Sessions finish their in-flight request, then the io_context runs out of work.
-  auto drained = std::async(std::launch::async, [this] {
-    for (auto& t : io_threads_) t.join();
-  });
-  if (drained.wait_for(std::chrono::seconds(15)) != std::future_status::ready) {
+  // Connections finish their in-flight request first; whatever is left after that (or
+  // after 15 s) is abandoned with the io_context.
+  if (http_server_ && !http_server_->WaitForConnections(std::chrono::seconds(15))) {
     LogWarn("in-flight requests did not finish in 15s; closing them");
-    io_context_.stop();
   }
-  drained.wait();
+  io_context_.stop();
+  for (auto& t : io_threads_) t.join();
   if (housekeeping_thread_.joinable()) housekeeping_thread_.join();
   grpc_server_.reset();
   metric_store_.reset();

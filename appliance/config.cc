@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "absl/status/status.h"
+#include "query/common/duration.h"
 
 namespace otelbox::appliance {
 namespace po = boost::program_options;
@@ -30,36 +31,6 @@ absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& text) {
   }
   out.port = static_cast<uint16_t>(port);
   return out;
-}
-
-absl::StatusOr<int64_t> ParseDurationMs(const std::string& text) {
-  // Units longest-first so "ms" wins over "m".
-  static constexpr std::pair<std::string_view, int64_t> kUnits[] = {
-      {"ms", 1},         {"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000},
-      {"h", 3600000},    {"m", 60000},            {"s", 1000},
-  };
-  if (text.empty()) return absl::InvalidArgumentError("empty duration");
-  int64_t total = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    int64_t n = 0;
-    auto [ptr, ec] = std::from_chars(text.data() + i, text.data() + text.size(), n);
-    if (ec != std::errc() || n < 0) {
-      return absl::InvalidArgumentError("not a valid duration string: \"" + text + "\"");
-    }
-    i = ptr - text.data();
-    bool matched = false;
-    for (const auto& [unit, ms] : kUnits) {
-      if (text.compare(i, unit.size(), unit) == 0) {
-        total += n * ms;
-        i += unit.size();
-        matched = true;
-        break;
-      }
-    }
-    if (!matched) return absl::InvalidArgumentError("not a valid duration string: \"" + text + "\"");
-  }
-  return total;
 }
 
 absl::StatusOr<Config> ParseCommandLine(int argc, char** argv, int* exit_code) {
@@ -120,7 +91,7 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv, int* exit_code) {
     if (!addr.ok()) return addr.status();
     *slot = *addr;
   }
-  auto retention_ms = ParseDurationMs(retention);
+  auto retention_ms = query::ParseDuration(retention);
   if (!retention_ms.ok()) return retention_ms.status();
   if (*retention_ms <= 0) return absl::InvalidArgumentError("--retention must be positive");
   cfg.retention_ms = *retention_ms;

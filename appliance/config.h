@@ -36,7 +36,4 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv, int* exit_code);
 // "HOST:PORT" or "[v6]:PORT"; the literal "off" is handled by the caller.
 absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& text);
 
-// Prometheus duration syntax: 15d, 2w, 1y, 12h30m, 90s, 500ms.
-absl::StatusOr<int64_t> ParseDurationMs(const std::string& text);
-
 }  // namespace otelbox::appliance
