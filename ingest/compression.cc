@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "ingest/string_util.h"
 #include "snappy.h"
 
 namespace otelbox::ingest {
@@ -82,7 +83,7 @@ absl::StatusOr<std::string> SnappyUncompress(std::string_view compressed, size_t
 
 absl::StatusOr<std::string> DecodeHttpContentEncoding(std::string_view content_encoding,
                                                       std::string_view body, size_t max_bytes) {
-  const std::string enc = absl::AsciiStrToLower(absl::StripAsciiWhitespace(content_encoding));
+  const std::string enc = absl::AsciiStrToLower(absl::StripAsciiWhitespace(AbslView(content_encoding)));
   if (enc.empty() || enc == "identity") {
     if (body.size() > max_bytes) {
       return absl::ResourceExhaustedError(
@@ -93,7 +94,7 @@ absl::StatusOr<std::string> DecodeHttpContentEncoding(std::string_view content_e
   // "deflate" in HTTP means the zlib format, which the auto-detecting inflater handles.
   if (enc == "gzip" || enc == "x-gzip" || enc == "deflate") return InflateGzip(body, max_bytes);
   return absl::UnimplementedError(
-      absl::StrCat("unsupported Content-Encoding \"", content_encoding, "\""));
+      absl::StrCat("unsupported Content-Encoding \"", AbslView(content_encoding), "\""));
 }
 
 }  // namespace otelbox::ingest

@@ -13,6 +13,7 @@
 #include "ingest/otlp/metrics_translator.h"
 #include "ingest/otlp/otlp_json.h"
 #include "ingest/prometheus/remote_write.h"
+#include "ingest/string_util.h"
 #include "storage/model/tenant.h"
 
 namespace otelbox::ingest {
@@ -30,7 +31,7 @@ std::string MediaType(std::string_view content_type) {
   if (auto semi = content_type.find(';'); semi != std::string_view::npos) {
     content_type = content_type.substr(0, semi);
   }
-  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(content_type));
+  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(AbslView(content_type)));
 }
 
 Encoding OtlpEncoding(std::string_view content_type) {
@@ -103,7 +104,7 @@ struct MetricsIngest::Impl {
     if (metrics == nullptr) return;
     metrics
         ->GetCounter("otelbox_ingest_requests_total", "Ingest requests by protocol and result.",
-                     absl::StrCat("protocol=\"", protocol, "\",code=\"", code, "\""))
+                     absl::StrCat("protocol=\"", AbslView(protocol), "\",code=\"", AbslView(code), "\""))
         ->Add();
   }
   void CountSamples(std::string_view protocol, int64_t n) {
@@ -111,7 +112,7 @@ struct MetricsIngest::Impl {
     metrics
         ->GetCounter("otelbox_ingest_received_samples_total",
                      "Samples received by protocol, before storage.",
-                     absl::StrCat("protocol=\"", protocol, "\""))
+                     absl::StrCat("protocol=\"", AbslView(protocol), "\""))
         ->Add(n);
   }
 
@@ -140,7 +141,7 @@ struct MetricsIngest::Impl {
   IngestReply OtlpHttp(const IngestRequest& request) {
     const Encoding enc = OtlpEncoding(request.content_type);
     if (enc == Encoding::kUnsupported) {
-      return TextReply(415, absl::StrCat("unsupported content type \"", request.content_type,
+      return TextReply(415, absl::StrCat("unsupported content type \"", AbslView(request.content_type),
                                          "\"; supported: ", kProtobufType, ", ", kJsonType));
     }
     if (request.body.size() > limits.max_body_bytes) {
@@ -177,10 +178,10 @@ struct MetricsIngest::Impl {
 
   IngestReply RemoteWrite(const IngestRequest& request) {
     const std::string encoding =
-        absl::AsciiStrToLower(absl::StripAsciiWhitespace(request.content_encoding));
+        absl::AsciiStrToLower(absl::StripAsciiWhitespace(AbslView(request.content_encoding)));
     if (!encoding.empty() && encoding != "snappy") {
       return TextReply(415, absl::StrCat("unsupported Content-Encoding \"",
-                                         request.content_encoding,
+                                         AbslView(request.content_encoding),
                                          "\"; remote write 1.0 requires snappy"));
     }
     // Remote write 2.0 announces itself in the content type; we speak 1.0 only.

@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
+#include "ingest/string_util.h"
 
 namespace otelbox::ingest {
 namespace {
@@ -92,8 +93,8 @@ void UnitSuffixes(std::string_view unit, std::string* main, std::string* per) {
     main_part = unit.substr(0, slash);
     per_part = unit.substr(slash + 1);
   }
-  main_part = absl::StripAsciiWhitespace(main_part);
-  per_part = absl::StripAsciiWhitespace(per_part);
+  main_part = StdView(absl::StripAsciiWhitespace(AbslView(main_part)));
+  per_part = StdView(absl::StripAsciiWhitespace(AbslView(per_part)));
   if (!Ignorable(main_part)) *main = CleanUnitToken(MainUnit(main_part));
   if (!Ignorable(per_part)) *per = CleanUnitToken(PerUnit(per_part));
 }

@@ -115,11 +115,13 @@ std::optional<std::string> AttributesToLabels(const RepeatedPtrField<pbc::KeyVal
     }
     std::stable_sort(values.begin(), values.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::vector<std::string_view> parts;
+    std::string joined;
     for (const auto& v : values) {
-      if (!v.second.empty()) parts.push_back(v.second);
+      if (v.second.empty()) continue;
+      if (!joined.empty()) joined.push_back(';');
+      joined += v.second;
     }
-    out->push_back({name, absl::StrJoin(parts, ";")});
+    out->push_back({name, std::move(joined)});
   }
   return std::nullopt;
 }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "ingest/string_util.h"
 
 namespace otelbox::ingest::otlp {
 namespace {
@@ -31,12 +32,12 @@ int HexDigit(char c) {
 absl::Status HexToBase64(std::string_view key, int want_bytes, json::value* v) {
   if (v->is_null()) return absl::OkStatus();
   if (!v->is_string()) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", key, "\" must be a hex string"));
+    return absl::InvalidArgumentError(absl::StrCat("\"", AbslView(key), "\" must be a hex string"));
   }
   const json::string& s = v->get_string();
   if (s.empty()) return absl::OkStatus();  // zero-length id = absent
   if (s.size() != static_cast<size_t>(want_bytes) * 2) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid length for \"", key, "\": want ",
+    return absl::InvalidArgumentError(absl::StrCat("invalid length for \"", AbslView(key), "\": want ",
                                                    want_bytes * 2, " hex digits, got ",
                                                    s.size()));
   }
@@ -45,7 +46,7 @@ absl::Status HexToBase64(std::string_view key, int want_bytes, json::value* v) {
   for (size_t i = 0; i < s.size(); i += 2) {
     const int hi = HexDigit(s[i]), lo = HexDigit(s[i + 1]);
     if (hi < 0 || lo < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("invalid hex in \"", key, "\""));
+      return absl::InvalidArgumentError(absl::StrCat("invalid hex in \"", AbslView(key), "\""));
     }
     raw.push_back(static_cast<char>(hi << 4 | lo));
   }
@@ -77,7 +78,7 @@ void RewriteIdsToHex(json::value* v) {
       if (IdFieldBytes(kv.key()) > 0 && kv.value().is_string()) {
         std::string raw;
         const json::string& s = kv.value().get_string();
-        if (absl::Base64Unescape(std::string_view(s.data(), s.size()), &raw)) {
+        if (absl::Base64Unescape(absl::string_view(s.data(), s.size()), &raw)) {
           kv.value() = json::string(HexEncode(raw));
         }
       } else {

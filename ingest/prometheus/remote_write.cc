@@ -7,7 +7,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/escaping.h"
 #include "ingest/compression.h"
+#include "ingest/string_util.h"
 
 namespace otelbox::ingest {
 namespace {
@@ -63,8 +65,8 @@ std::string SeriesString(const google::protobuf::RepeatedPtrField<::prometheus::
   std::string out = "{";
   for (int i = 0; i < labels.size(); ++i) {
     if (i > 0) out += ", ";
-    absl::StrAppend(&out, absl::CHexEscape(labels[i].name()), "=\"",
-                    absl::CHexEscape(labels[i].value()), "\"");
+    absl::StrAppend(&out, absl::CEscape(labels[i].name()), "=\"",
+                    absl::CEscape(labels[i].value()), "\"");
   }
   out += "}";
   return out;
@@ -77,7 +79,7 @@ absl::Status ValidateSeries(const ::prometheus::TimeSeries& ts) {
   for (const auto& l : ts.labels()) {
     if (!ValidUtf8(l.name()) || !ValidLabelName(l.name())) {
       return absl::InvalidArgumentError(absl::StrCat("invalid label name \"",
-                                                     absl::CHexEscape(l.name()),
+                                                     absl::CEscape(l.name()),
                                                      "\" in series ", SeriesString(ts.labels())));
     }
     if (!ValidUtf8(l.value())) {
@@ -90,7 +92,7 @@ absl::Status ValidateSeries(const ::prometheus::TimeSeries& ts) {
   }
   std::sort(names.begin(), names.end());
   if (auto dup = std::adjacent_find(names.begin(), names.end()); dup != names.end()) {
-    return absl::InvalidArgumentError(absl::StrCat("duplicate label with name: ", *dup,
+    return absl::InvalidArgumentError(absl::StrCat("duplicate label with name: ", AbslView(*dup),
                                                    " in series ", SeriesString(ts.labels())));
   }
   if (!has_name) {
