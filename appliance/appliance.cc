@@ -1,6 +1,7 @@
 #include "appliance/appliance.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/service_type.h>
 #include <signal.h>
 #include <stdlib.h>
 

@@ -1,5 +1,7 @@
 #include "web/http_server.h"
 
+#include <cctype>
+
 // Beast's snake_case stays in this file (STYLE.md 3.5). The shape follows Beast's
 // advanced_server example: a listener per endpoint, a session per connection on a strand,
 // read header -> (100-continue) -> read body -> handle -> write -> loop.
@@ -17,8 +19,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/url/parse.hpp>
-#include <boost/url/url_view.hpp>
 
 #include "absl/status/status.h"
 #include "common/log.h"
@@ -74,14 +74,40 @@ bool IsFormContentType(std::string_view ct) {
   return ct.size() == kForm.size() || ct[kForm.size()] == ';' || ct[kForm.size()] == ' ';
 }
 
+// %XX-decodes a URL path ('+' stays '+', unlike in a query). False on a bad escape.
+bool PercentDecodePath(std::string_view in, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out->push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size() || !std::isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+      return false;
+    }
+    out->push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
+    i += 2;
+  }
+  return true;
+}
+
 // Builds the router's view of a Beast request. A malformed target or form body is 400.
 absl::Status ToHttpRequest(http::request<http::string_body>& req, HttpRequest* out) {
   out->method = std::string(req.method_string());
-  auto parsed = boost::urls::parse_uri_reference(req.target());
-  if (!parsed) return absl::InvalidArgumentError("malformed request target");
-  out->path = parsed->path();
+  // Split by hand rather than with a strict RFC 3986 parser: clients (curl, Grafana's
+  // Go client, Prometheus' own UI) send raw `[]{}"` in queries like match[]={job="x"},
+  // and Go's net/http accepts them.
+  std::string_view target = req.target();
+  target = target.substr(0, target.find('#'));
+  const size_t q = target.find('?');
+  std::string_view raw_path = target.substr(0, q);
+  std::string_view raw_query = q == std::string_view::npos ? "" : target.substr(q + 1);
+  if (!PercentDecodePath(raw_path, &out->path)) {
+    return absl::InvalidArgumentError("malformed request target");
+  }
   if (out->path.empty()) out->path = "/";
-  absl::Status st = ParseFormEncoded(parsed->encoded_query(), &out->params);
+  absl::Status st = ParseFormEncoded(raw_query, &out->params);
   if (!st.ok()) return st;
   for (const auto& field : req) {
     out->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,6 +47,7 @@ OtelboxProcess::OtelboxProcess(std::vector<std::string> args,
   auto start = std::chrono::steady_clock::now();
   pid_ = fork();
   if (pid_ == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a test that crashed or timed out
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
     close(fds[1]);

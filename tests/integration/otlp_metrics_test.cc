@@ -24,7 +24,8 @@ class OtlpMetricsTest : public ::testing::Test {
                        "/api/v1/series?match[]=" + UrlEncode("{job=\"" + job + "\"}"));
     EXPECT_EQ(res.status, 200) << res.body;
     std::set<std::string> names;
-    for (auto& s : boost::json::parse(res.body).at("data").as_array()) {
+    const boost::json::value parsed = boost::json::parse(res.body);
+    for (auto& s : parsed.at("data").as_array()) {
       names.insert(std::string(s.at("__name__").as_string()));
     }
     return names;

@@ -69,7 +69,8 @@ TEST(PrometheusSender, RemoteWriteFromRealPrometheus) {
     last = res.body;
     if (res.status != 200) continue;
     std::set<std::string> names;
-    for (auto& s : boost::json::parse(res.body).at("data").as_array()) {
+    const boost::json::value parsed = boost::json::parse(res.body);
+    for (auto& s : parsed.at("data").as_array()) {
       names.insert(std::string(s.at("__name__").as_string()));
     }
     found = names.count("up") && names.count("otelbox_http_requests_total");

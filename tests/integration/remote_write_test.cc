@@ -82,7 +82,7 @@ TEST_F(RemoteWriteTest, WrittenSeriesAreReadBackThroughThePrometheusApi) {
 TEST_F(RemoteWriteTest, OutOfOrderBackfillAndDuplicatesAreAccepted) {
   const int64_t now = NowMs();
   const LabelPairs labels = {{"__name__", "backfilled"}, {"job", "ci"}};
-  for (int64_t t : {now - 1000, now - 3 * 86'400'000LL, now - 2000, now - 1000}) {
+  for (int64_t t : std::vector<int64_t>{now - 1000, now - 3 * 86400000LL, now - 2000, now - 1000}) {
     prometheus::WriteRequest req;
     AddSeries(&req, labels, {{t, static_cast<double>(t % 1000)}});
     auto res = HttpRequest(otelbox_.http(), "POST", "/api/v1/write", SnappyBody(req), RemoteWriteHeaders());
