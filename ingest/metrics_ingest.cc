@@ -1,5 +1,7 @@
 #include "ingest/metrics_ingest.h"
 
+#include <google/protobuf/arena.h>
+
 #include <exception>
 #include <string>
 
@@ -157,7 +159,8 @@ struct MetricsIngest::Impl {
           body.status().code() == absl::StatusCode::kResourceExhausted ? 413 : 400;
       return StatusReply(code, enc, body.status());
     }
-    collector::ExportMetricsServiceRequest req;
+    google::protobuf::Arena arena;  // one allocation region for the whole request
+    auto& req = *google::protobuf::Arena::CreateMessage<collector::ExportMetricsServiceRequest>(&arena);
     if (enc == Encoding::kProtobuf) {
       if (!req.ParseFromString(*body)) {
         return StatusReply(400, enc,
@@ -194,11 +197,11 @@ struct MetricsIngest::Impl {
       return TextReply(413, absl::StrCat("request body exceeds the limit of ",
                                          limits.max_body_bytes, " bytes"));
     }
-    auto req = DecodeWriteRequest(request.body, limits.max_body_bytes);
-    if (!req.ok()) {
-      return TextReply(
-          req.status().code() == absl::StatusCode::kResourceExhausted ? 413 : 400,
-          std::string(req.status().message()));
+    google::protobuf::Arena arena;
+    auto* req = google::protobuf::Arena::CreateMessage<::prometheus::WriteRequest>(&arena);
+    if (auto decoded = DecodeWriteRequest(request.body, limits.max_body_bytes, req); !decoded.ok()) {
+      return TextReply(decoded.code() == absl::StatusCode::kResourceExhausted ? 413 : 400,
+                       std::string(decoded.message()));
     }
     auto batch = TranslateWriteRequest(*req);
     if (!batch.ok()) return TextReply(400, std::string(batch.status().message()));

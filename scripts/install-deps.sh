@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev libboost-url1.81-dev
   librocksdb-dev libzstd-dev libsnappy-dev zlib1g-dev libre2-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libjemalloc-dev
 )
 # Tests drive a real OpenTelemetry JS SDK and a real Prometheus (remote_write sender).
 if [[ "${1:-}" == "--test" ]]; then

@@ -1,5 +1,7 @@
 #include "ingest/otlp/grpc_metrics_service.h"
 
+#include <google/protobuf/arena.h>
+
 #include <exception>
 #include <string>
 #include <vector>
@@ -34,7 +36,8 @@ class GrpcMetricsService final
                       grpc::ByteBuffer* response) {
     try {
       std::vector<grpc::Slice> slices;
-      collector::ExportMetricsServiceRequest parsed;
+      google::protobuf::Arena arena;
+      auto& parsed = *google::protobuf::Arena::CreateMessage<collector::ExportMetricsServiceRequest>(&arena);
       std::string bytes;
       if (request->Dump(&slices).ok()) {
         for (const auto& slice : slices) {

@@ -142,15 +142,14 @@ absl::StatusOr<storage::MetricBatch> TranslateWriteRequest(const ::prometheus::W
   return batch;
 }
 
-absl::StatusOr<::prometheus::WriteRequest> DecodeWriteRequest(std::string_view body,
-                                                              size_t max_bytes) {
+absl::Status DecodeWriteRequest(std::string_view body, size_t max_bytes,
+                                ::prometheus::WriteRequest* out) {
   auto raw = SnappyUncompress(body, max_bytes);
   if (!raw.ok()) return raw.status();
-  ::prometheus::WriteRequest req;
-  if (!req.ParseFromString(*raw)) {
+  if (!out->ParseFromString(*raw)) {
     return absl::InvalidArgumentError("cannot decode the WriteRequest protobuf");
   }
-  return req;
+  return absl::OkStatus();
 }
 
 }  // namespace otelbox::ingest

@@ -19,7 +19,9 @@ absl::StatusOr<storage::MetricBatch> TranslateWriteRequest(const ::prometheus::W
 
 // Snappy block decompression (limit checked before allocating) + protobuf decode.
 // ResourceExhausted over `max_bytes`; InvalidArgument for bad snappy or bad protobuf.
-absl::StatusOr<::prometheus::WriteRequest> DecodeWriteRequest(std::string_view body,
-                                                              size_t max_bytes);
+// `out` is the caller's so that it can live on a protobuf Arena: remote_write requests hold
+// thousands of small label strings, and per-string heap allocation dominated ingest CPU.
+absl::Status DecodeWriteRequest(std::string_view body, size_t max_bytes,
+                                ::prometheus::WriteRequest* out);
 
 }  // namespace otelbox::ingest

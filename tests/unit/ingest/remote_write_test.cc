@@ -77,17 +77,18 @@ TEST(RemoteWrite, DecodeSnappyRoundTripAndErrors) {
   std::string compressed;
   const std::string raw = req.SerializeAsString();
   snappy::Compress(raw.data(), raw.size(), &compressed);
-  auto decoded = DecodeWriteRequest(compressed, 1 << 20);
-  ASSERT_TRUE(decoded.ok()) << decoded.status();
-  EXPECT_EQ(decoded->SerializeAsString(), raw);
+  ::prometheus::WriteRequest decoded;
+  auto status = DecodeWriteRequest(compressed, 1 << 20, &decoded);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(decoded.SerializeAsString(), raw);
 
-  EXPECT_EQ(DecodeWriteRequest(compressed, raw.size() - 1).status().code(),
+  EXPECT_EQ(DecodeWriteRequest(compressed, raw.size() - 1, &decoded).code(),
             absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(DecodeWriteRequest(raw + "garbage", 1 << 20).status().code(),
+  EXPECT_EQ(DecodeWriteRequest(raw + "garbage", 1 << 20, &decoded).code(),
             absl::StatusCode::kInvalidArgument);
   std::string not_proto;
   snappy::Compress("\xff\xff\xff", 3, &not_proto);
-  EXPECT_EQ(DecodeWriteRequest(not_proto, 1 << 20).status().code(),
+  EXPECT_EQ(DecodeWriteRequest(not_proto, 1 << 20, &decoded).code(),
             absl::StatusCode::kInvalidArgument);
 }
 
