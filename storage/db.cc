@@ -32,7 +32,7 @@ namespace {
 
 // Persisted names, in ColumnFamily order. Never rename.
 constexpr const char* kFamilyNames[kNumColumnFamilies] = {
-    "meta", "series", "series_by_id", "postings", "chunks", "exemplars"};
+    "meta", "series", "series_by_id", "postings", "chunks", "exemplars", "head_log"};
 
 rocksdb::CompressionType Supported(rocksdb::CompressionType wanted) {
   for (auto c : rocksdb::GetSupportedCompressions()) {
@@ -105,8 +105,11 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& dir,
   chunks.compaction_filter = d->chunk_filter_.get();
   auto exemplars = family_options(false, zstd, 8 << 20);
   exemplars.compaction_filter = d->exemplar_filter_.get();
-  rocksdb::ColumnFamilyOptions per_family[kNumColumnFamilies] = {meta,   series, series_by_id,
-                                                                 postings, chunks, exemplars};
+  // The head log holds raw samples for seconds to a minute before a head flush deletes
+  // them; compressing them would cost CPU on the ingest path for nothing.
+  auto head_log = family_options(false, rocksdb::kNoCompression, 32 << 20);
+  rocksdb::ColumnFamilyOptions per_family[kNumColumnFamilies] = {
+      meta, series, series_by_id, postings, chunks, exemplars, head_log};
   for (int i = 0; i < kNumColumnFamilies; ++i) {
     descriptors.emplace_back(kFamilyNames[i], per_family[i]);
   }

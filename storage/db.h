@@ -49,8 +49,9 @@ enum class ColumnFamily : int {
   kPostings,
   kChunks,
   kExemplars,
+  kHeadLog,
 };
-inline constexpr int kNumColumnFamilies = 6;
+inline constexpr int kNumColumnFamilies = 7;
 
 // Owns the RocksDB instance. Thread-safe (RocksDB is); Close() must not race with users.
 class Database {

@@ -100,6 +100,24 @@ class SnapshotGuard {
   rocksdb::ReadOptions ro_;
 };
 
+// Merges `newer` (write order) into sorted `samples`; for equal timestamps the newest
+// write wins, as in the chunk merge operator.
+void MergeNewerSamples(std::vector<Sample>* samples, const std::vector<Sample>& newer) {
+  samples->insert(samples->end(), newer.begin(), newer.end());
+  std::stable_sort(samples->begin(), samples->end(),
+                   [](const Sample& a, const Sample& b) { return a.t_ms < b.t_ms; });
+  std::vector<Sample> out;
+  out.reserve(samples->size());
+  for (const Sample& s : *samples) {
+    if (!out.empty() && out.back().t_ms == s.t_ms) {
+      out.back() = s;
+    } else {
+      out.push_back(s);
+    }
+  }
+  *samples = std::move(out);
+}
+
 bool HasNonEmptyMatcher(const MatcherSet& matchers) {
   return std::any_of(matchers.begin(), matchers.end(),
                      [](const Matcher& m) { return !m.MatchesEmpty(); });
@@ -184,6 +202,7 @@ MetricStore::MetricStore(Database* db, MetricStoreOptions options, SelfMetrics* 
     : db_(db),
       options_(std::move(options)),
       index_(db, options_.sync_wal),
+      head_(db),
       gauges_(std::make_shared<GaugeState>()),
       last_enforced_day_(std::numeric_limits<int64_t>::min()) {
   if (metrics == nullptr) {  // no registry (tools): count into private counters
@@ -217,8 +236,35 @@ MetricStore::MetricStore(Database* db, MetricStoreOptions options, SelfMetrics* 
 }
 
 MetricStore::~MetricStore() {
+  {
+    std::lock_guard lock(flusher_mu_);
+    stopping_ = true;
+  }
+  flusher_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  // Not needed for durability (the head log is replayed on open), but it leaves a compact
+  // store behind and makes the next start-up faster.
+  if (auto s = head_.Flush(options_.sync_wal); !s.ok()) LogError(std::string(s.message()));
   std::lock_guard lock(gauges_->mu);
   gauges_->store = nullptr;
+}
+
+absl::Status MetricStore::FlushHead() { return head_.Flush(options_.sync_wal); }
+
+void MetricStore::FlushLoop() {
+  std::unique_lock lock(flusher_mu_);
+  auto last_flush = std::chrono::steady_clock::now();
+  while (!stopping_) {
+    flusher_cv_.wait_for(lock, std::chrono::seconds(1));
+    if (stopping_) break;
+    const bool full = head_.buffered_samples() >= options_.head_flush_samples;
+    const bool due = std::chrono::steady_clock::now() - last_flush >= options_.head_flush_interval;
+    if (!full && !(due && head_.buffered_samples() > 0)) continue;
+    lock.unlock();
+    if (auto s = head_.Flush(options_.sync_wal); !s.ok()) LogError(std::string(s.message()));
+    last_flush = std::chrono::steady_clock::now();
+    lock.lock();
+  }
 }
 
 absl::StatusOr<std::unique_ptr<MetricStore>> MetricStore::Open(Database* db,
@@ -227,6 +273,7 @@ absl::StatusOr<std::unique_ptr<MetricStore>> MetricStore::Open(Database* db,
   if (db == nullptr || db->db() == nullptr) return absl::FailedPreconditionError("database is not open");
   std::unique_ptr<MetricStore> store(new MetricStore(db, std::move(options), metrics));
   if (auto s = store->index_.Open(); !s.ok()) return s;
+  if (auto s = store->head_.Recover(); !s.ok()) return s;
   // Metadata is small (one record per family): cache it so unchanged metadata is not
   // rewritten on every Append.
   std::unique_ptr<rocksdb::Iterator> it(
@@ -245,6 +292,8 @@ absl::StatusOr<std::unique_ptr<MetricStore>> MetricStore::Open(Database* db,
     store->metadata_cache_[std::string(tenant) + '\0' + m.family] = std::move(m);
   }
   if (!it->status().ok()) return ToAbslStatus(it->status(), "loading metric metadata");
+  MetricStore* raw = store.get();
+  store->flusher_ = std::thread([raw] { raw->FlushLoop(); });
   return store;
 }
 
@@ -314,13 +363,17 @@ absl::StatusOr<AppendStats> MetricStore::Append(std::string_view tenant,
   auto* series_cf = db_->cf(ColumnFamily::kSeries);
   auto* by_id_cf = db_->cf(ColumnFamily::kSeriesById);
   auto* postings_cf = db_->cf(ColumnFamily::kPostings);
-  auto* chunks_cf = db_->cf(ColumnFamily::kChunks);
   auto* exemplars_cf = db_->cf(ColumnFamily::kExemplars);
   struct ToMark {
     std::string key;
     std::vector<int64_t> days;
   };
   std::vector<ToMark> to_mark;
+  std::vector<MetricHead::SeriesSamplesRef> head_series;
+  head_series.reserve(plan.size());
+  // Held from the head record's sequence number until its samples are in memory, so a
+  // head flush never cuts in between.
+  auto head_lock = head_.LockForAppend();
   for (Planned& p : plan) {
     const Labels& labels = p.in->labels;
     std::string key = SeriesKey(tenant, labels);
@@ -348,16 +401,7 @@ absl::StatusOr<AppendStats> MetricStore::Append(std::string_view tenant,
     for (int64_t day : r->missing_days) {
       for (const Label& l : labels) wb.Put(postings_cf, PostingKey(tenant, day, l.name, l.value, id), "");
     }
-    // One merge operand per 2 h window.
-    for (size_t i = 0; i < p.samples.size();) {
-      int64_t window = ChunkWindowStart(p.samples[i].t_ms);
-      size_t j = i;
-      while (j < p.samples.size() && ChunkWindowStart(p.samples[j].t_ms) == window) ++j;
-      std::string chunk = EncodeSamples(
-          std::vector<Sample>(p.samples.begin() + i, p.samples.begin() + j));
-      wb.Merge(chunks_cf, ChunkKey(tenant, id, window), chunk);
-      i = j;
-    }
+    if (!p.samples.empty()) head_series.push_back({id, &p.samples});
     for (const Exemplar* e : p.exemplars) {
       wb.Put(exemplars_cf, ExemplarKey(tenant, id, e->t_ms), EncodeExemplarValue(*e));
     }
@@ -381,12 +425,16 @@ absl::StatusOr<AppendStats> MetricStore::Append(std::string_view tenant,
     }
   }
 
+  if (!head_series.empty()) head_.AddRecord(tenant, head_series, &wb);
   if (wb.Count() > 0) {
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync_wal;
     auto s = db_->db()->Write(wo, &wb);
     if (!s.ok()) return ToAbslStatus(s, "writing metric batch");
   }
+  head_.Apply(tenant, head_series);
+  head_lock.unlock();
+  if (head_.buffered_samples() >= options_.head_flush_samples) flusher_cv_.notify_one();
 
   const int64_t min_day = cutoff == kNoCutoff ? kNoCutoff : DayOf(cutoff);
   for (const ToMark& m : to_mark) index_.MarkWritten(m.key, m.days, min_day);
@@ -488,10 +536,22 @@ absl::StatusOr<std::vector<SeriesData>> MetricStore::Select(std::string_view ten
   std::vector<SeriesData> result;
   if (start_ms > end_ms) return result;
 
-  SnapshotGuard snap(db_->db());
   std::map<uint64_t, Labels> series;
-  if (auto s = MatchSeries(snap.ro(), tenant, matchers, start_ms, end_ms, &series); !s.ok()) return s;
-
+  {
+    SnapshotGuard index_snap(db_->db());
+    if (auto s = MatchSeries(index_snap.ro(), tenant, matchers, start_ms, end_ms, &series); !s.ok()) {
+      return s;
+    }
+  }
+  // The head is read before the chunks' snapshot is taken: a sample that a concurrent head
+  // flush moves out of the head is then already in that snapshot's chunks.
+  std::map<uint64_t, std::vector<Sample>> head_samples;
+  for (const auto& [id, labels] : series) {
+    std::vector<Sample> from_head;
+    head_.Collect(id, start_ms, end_ms, &from_head);
+    if (!from_head.empty()) head_samples.emplace(id, std::move(from_head));
+  }
+  SnapshotGuard snap(db_->db());
   std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(snap.ro(), db_->cf(ColumnFamily::kChunks)));
   for (auto& [id, labels] : series) {
     SeriesData data;
@@ -518,6 +578,9 @@ absl::StatusOr<std::vector<SeriesData>> MetricStore::Select(std::string_view ten
       }
     }
     if (!it->status().ok()) return ToAbslStatus(it->status(), "reading chunks");
+    if (auto h = head_samples.find(id); h != head_samples.end()) {
+      MergeNewerSamples(&data.samples, h->second);
+    }
     if (data.samples.empty()) continue;
     data.labels = std::move(labels);
     result.push_back(std::move(data));

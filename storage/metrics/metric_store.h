@@ -1,15 +1,19 @@
 #pragma once
 // Metrics on RocksDB: the MetricAppender and SeriesQuerier implementation.
 //
-// Write path: one WriteBatch per Append (series rows, postings, one chunk merge operand per
-// series and 2 h window, exemplars, metadata), written with the WAL on. The chunk merge
-// operator is the head: there is no other in-memory sample buffer, so a sample is
-// readable as soon as Append returns. Read path: day-partitioned postings -> candidate ids
-// -> labels from `series_by_id` re-checked against every matcher -> chunks.
+// Write path: one WriteBatch per Append (series rows, postings, ONE head-log record with
+// all samples, exemplars, metadata), written with the WAL on; then the samples enter the
+// in-memory head (storage/metrics/head.h), so a sample is readable as soon as Append
+// returns. A background flusher moves the head into chunk merge operands (one per series
+// and 2 h window) every `head_flush_interval` or `head_flush_samples`; the chunk merge
+// operator combines them. Read path: day-partitioned postings -> candidate ids -> labels
+// from `series_by_id` re-checked against every matcher -> chunks + head.
 //
 // Durability: `sync_wal=false` (default) survives a kill -9 of the process (the WAL is in
 // the OS page cache) but not a power loss; `sync_wal=true` fsyncs every Append.
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -17,6 +21,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -24,6 +29,7 @@
 #include "common/self_metrics.h"
 #include "storage/appender.h"
 #include "storage/db.h"
+#include "storage/metrics/head.h"
 #include "storage/metrics/series_index.h"
 #include "storage/querier.h"
 
@@ -43,6 +49,11 @@ struct MetricStoreOptions {
   std::function<int64_t()> now_ms;
   // fsync the WAL on every Append (see the file comment).
   bool sync_wal = false;
+  // The head is flushed into chunks when it holds this many samples (16 bytes each in
+  // memory) or when this much time passed since the last flush; a restart replays at most
+  // that much of the head log.
+  int64_t head_flush_samples = 2'000'000;
+  std::chrono::milliseconds head_flush_interval{60'000};
 };
 
 // Thread-safe: any number of concurrent Appends and queries.
@@ -86,6 +97,9 @@ class MetricStore final : public MetricAppender, public SeriesQuerier {
   // pass rewrites the chunks family). Called hourly by the appliance; blocking.
   void EnforceRetention();
 
+  // Moves the head into chunks now (the background flusher does this on its own).
+  absl::Status FlushHead();
+
  private:
   struct GaugeState;
   MetricStore(Database* db, MetricStoreOptions options, SelfMetrics* metrics);
@@ -104,7 +118,14 @@ class MetricStore final : public MetricAppender, public SeriesQuerier {
 
   Database* db_;
   MetricStoreOptions options_;
+  void FlushLoop();
+
   SeriesIndex index_;
+  MetricHead head_;
+  std::mutex flusher_mu_;
+  std::condition_variable flusher_cv_;
+  bool stopping_ ABSL_GUARDED_BY(flusher_mu_) = false;
+  std::thread flusher_;
   std::shared_ptr<GaugeState> gauges_;
   Counter* samples_total_ = nullptr;
   Counter* series_created_total_ = nullptr;

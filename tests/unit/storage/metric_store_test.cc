@@ -155,13 +155,19 @@ TEST_F(MetricStoreTest, OutOfOrderBackfillDuplicatesAndRewrites) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].samples, want);
 
-  // The same after flush and compaction (partial and full merges inside RocksDB), and
-  // with more out-of-order writes landing on top of flushed chunks.
+  // The same after a head flush and compaction (partial and full merges inside RocksDB),
+  // with more out-of-order writes in the head on top of flushed chunks (the head, being
+  // newer, wins), and again once those are flushed too.
+  ASSERT_TRUE(store_->FlushHead().ok());
   ASSERT_TRUE(db_->FlushAll().ok());
   Write(B({S(kUpA, {{t0 + 15000, 1.5}, {t0 + 60000, 60}})}));
-  ASSERT_TRUE(db_->CompactAll().ok());
   want = {{t0 - 2 * kDay, -2}, {t0, 0}, {t0 + 15000, 1.5}, {t0 + 30000, 3},
           {t0 + 45000, 45},    {t0 + 60000, 60}, {t0 + 90000, 99}};
+  got = Select({Eq("__name__", "up")});
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].samples, want);
+  ASSERT_TRUE(store_->FlushHead().ok());
+  ASSERT_TRUE(db_->CompactAll().ok());
   got = Select({Eq("__name__", "up")});
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].samples, want);
@@ -227,6 +233,7 @@ TEST_F(MetricStoreTest, InvalidLabelsRejected) {
 
 TEST_F(MetricStoreTest, ReadsClampToRetentionAndCompactionDropsExpired) {
   Write(B({S(kUpA, {{kNowMs - 2 * kDay, 1}, {kNowMs, 2}})}));
+  ASSERT_TRUE(store_->FlushHead().ok());  // head -> chunk merge operands
   ASSERT_TRUE(db_->FlushAll().ok());
   now_ += kRetentionMs - kDay;  // the first sample is now past retention
   auto got = Select({Eq("__name__", "up")}, kMinTimeMs, kMaxTimeMs);
