@@ -43,37 +43,47 @@ struct Options {
   int connections = 4;
 };
 
-// node_exporter-like values: many constants and slowly moving gauges, integer counters,
-// and CPU-seconds counters with two decimals, scraped every 15 s.
+// node_exporter-like values, scraped every 15 s. A node_exporter's series are mostly
+// constant or rarely changing (filesystem sizes, info metrics, error/drop counters that stay
+// 0, unused CPU modes), a fifth are integer counters and byte gauges moving every scrape,
+// and the rest are floats: CPU seconds and load averages with two decimals, and scrape
+// durations that are noise. The 20 profiles below keep those proportions (55% / 5% / 20% /
+// 20%); Name() gives each a node_exporter metric name of that kind.
 class NodeExporterLike {
  public:
+  static constexpr int kProfiles = 20;
   explicit NodeExporterLike(int series) : values_(series), rng_(42) {
     for (int i = 0; i < series; ++i) values_[i] = Initial(i);
   }
   static std::string Name(int i) {
-    static const char* kNames[] = {"node_filesystem_size_bytes", "node_filesystem_avail_bytes",
-                                   "node_network_receive_packets_total", "node_network_transmit_bytes_total",
-                                   "node_cpu_seconds_total", "node_cpu_seconds_total",
-                                   "node_memory_MemAvailable_bytes", "node_load1",
-                                   "node_disk_io_time_seconds_total", "node_uname_info"};
-    return kNames[i % 10];
+    static const char* kNames[kProfiles] = {
+        "node_filesystem_size_bytes", "node_filesystem_files", "node_network_receive_errs_total",
+        "node_network_transmit_drop_total", "node_cpu_guest_seconds_total", "node_uname_info",
+        "node_memory_MemTotal_bytes", "node_scrape_collector_success", "node_disk_info",
+        "node_network_mtu_bytes", "node_vmstat_oom_kill", "node_filesystem_avail_bytes",
+        "node_network_receive_packets_total", "node_disk_reads_completed_total",
+        "node_network_transmit_bytes_total", "node_memory_MemAvailable_bytes",
+        "node_cpu_seconds_total", "node_disk_io_time_seconds_total", "node_load1",
+        "node_scrape_collector_duration_seconds"};
+    return kNames[i % kProfiles];
   }
   double Next(int i) {
     double& v = values_[i];
-    switch (i % 10) {
-      case 0: case 9: break;                                          // constants
-      case 1: if (rng_() % 20 == 0) v -= 4096 * (rng_() % 16); break;  // slowly shrinking
-      case 2: v += rng_() % 100; break;                                 // packet counter
-      case 3: v += 1500 * (rng_() % 64); break;                         // byte counter
-      case 4: case 5: case 8: v += std::round((rng_() % 1500) / 1.0) / 100; break;
-      case 6: v += 4096.0 * (static_cast<int>(rng_() % 9) - 4); break;
-      case 7: v = std::round((rng_() % 400) / 1.0) / 100; break;        // load average
+    switch (i % kProfiles) {
+      case 11: if (rng_() % 20 == 0) v -= 4096.0 * (rng_() % 16); break;  // rarely changes
+      case 12: case 13: v += static_cast<double>(rng_() % 200); break;      // packet/IO counters
+      case 14: v += 1500.0 * static_cast<double>(rng_() % 200); break;      // byte counter
+      case 15: v += 4096.0 * (static_cast<int>(rng_() % 9) - 4); break;     // memory gauge
+      case 16: case 17: v += static_cast<double>(rng_() % 1500) / 100; break;  // CPU seconds
+      case 18: v = static_cast<double>(rng_() % 400) / 100; break;           // load average
+      case 19: v = 0.001 + static_cast<double>(rng_() % 1000000) * 1e-9; break;  // duration
+      default: break;                                                          // constants
     }
     return v;
   }
 
  private:
-  static double Initial(int i) { return (i % 10 == 9) ? 1 : 1e9 + i * 4096.0; }
+  static double Initial(int i) { return (i % kProfiles) < 11 ? double((i % 7) * 1024) : 1e9 + i * 4096.0; }
   std::vector<double> values_;
   std::mt19937_64 rng_;
 };
@@ -82,7 +92,7 @@ std::vector<std::pair<std::string, std::string>> LabelsOf(int i) {
   return {{"__name__", NodeExporterLike::Name(i)},
           {"instance", "host-" + std::to_string(i / 100) + ":9100"},
           {"job", "node"},
-          {"series", std::to_string(i % 100)}};
+          {"series", std::to_string(i % 100)}};  // 100 series per host, 100 hosts at 10k
 }
 
 // Pre-encodes every request body so that the timed phase measures otelbox, not us.
@@ -237,6 +247,14 @@ int main(int argc, char** argv) {
   (void)(*db)->FlushAll();
   (void)(*db)->CompactAll();
   uint64_t sst = (*db)->LiveSstBytes();
+  std::string by_family;
+  for (int f = 0; f < otelbox::storage::kNumColumnFamilies; ++f) {
+    auto family = static_cast<otelbox::storage::ColumnFamily>(f);
+    char part[96];
+    std::snprintf(part, sizeof part, " %s=%.3f", otelbox::storage::Database::FamilyName(family),
+                  static_cast<double>((*db)->LiveSstBytes(family)) / samples);
+    by_family += part;
+  }
   (void)(*db)->Close();
 
   std::printf("ingest_load protocol=%s series=%d samples=%zu requests=%zu per_request=%d connections=%d\n",
@@ -245,6 +263,7 @@ int main(int argc, char** argv) {
               samples / seconds, seconds, body_bytes / 1e6, failures.load());
   std::printf("  disk after flush+compaction: %.3f bytes/sample (live SST %.2f MB; all *.sst files %.2f MB)\n",
               static_cast<double>(sst) / samples, sst / 1e6, DirBytes(dir.path(), ".sst") / 1e6);
+  std::printf("  bytes/sample by column family:%s\n", by_family.c_str());
   std::printf("  otelbox RSS at end of load: %.1f MB\n", rss / 1048576.0);
   return failures.load() == 0 ? 0 : 1;
 }

@@ -180,6 +180,14 @@ uint64_t Database::LiveSstBytes() const {
   return SumProperty(rocksdb::DB::Properties::kLiveSstFilesSize.c_str());
 }
 
+uint64_t Database::LiveSstBytes(ColumnFamily family) const {
+  uint64_t v = 0;
+  if (db_ != nullptr) db_->GetIntProperty(cf(family), rocksdb::DB::Properties::kLiveSstFilesSize, &v);
+  return v;
+}
+
+const char* Database::FamilyName(ColumnFamily family) { return kFamilyNames[static_cast<int>(family)]; }
+
 uint64_t Database::MemtableBytes() const {
   return SumProperty(rocksdb::DB::Properties::kCurSizeAllMemTables.c_str());
 }

@@ -79,6 +79,9 @@ class Database {
 
   // Sum of rocksdb.live-sst-files-size over column families (bytes on disk).
   uint64_t LiveSstBytes() const;
+  // Live SST bytes of one family (benchmarks report where the bytes go).
+  uint64_t LiveSstBytes(ColumnFamily family) const;
+  static const char* FamilyName(ColumnFamily family);
   // Sum of rocksdb.cur-size-all-mem-tables over column families.
   uint64_t MemtableBytes() const;
   // Flushes every memtable and waits.
