@@ -52,7 +52,7 @@ struct Options {
 class NodeExporterLike {
  public:
   static constexpr int kProfiles = 20;
-  explicit NodeExporterLike(int series) : values_(series), rng_(42) {
+  explicit NodeExporterLike(int series) : values_(series), ticks_(series, 100000000), rng_(42) {
     for (int i = 0; i < series; ++i) values_[i] = Initial(i);
   }
   static std::string Name(int i) {
@@ -74,9 +74,11 @@ class NodeExporterLike {
       case 12: case 13: v += static_cast<double>(rng_() % 200); break;      // packet/IO counters
       case 14: v += 1500.0 * static_cast<double>(rng_() % 200); break;      // byte counter
       case 15: v += 4096.0 * (static_cast<int>(rng_() % 9) - 4); break;     // memory gauge
-      case 16: case 17: v += static_cast<double>(rng_() % 1500) / 100; break;  // CPU seconds
+      // node_exporter divides kernel clock ticks by 100 and durations in ns by 1e9, so its
+      // floats are the doubles nearest to short decimals.
+      case 16: case 17: ticks_[i] += rng_() % 1500; v = static_cast<double>(ticks_[i]) / 100; break;
       case 18: v = static_cast<double>(rng_() % 400) / 100; break;           // load average
-      case 19: v = 0.001 + static_cast<double>(rng_() % 1000000) * 1e-9; break;  // duration
+      case 19: v = static_cast<double>(1000000 + rng_() % 1000000) / 1e9; break;  // duration
       default: break;                                                          // constants
     }
     return v;
@@ -85,6 +87,7 @@ class NodeExporterLike {
  private:
   static double Initial(int i) { return (i % kProfiles) < 11 ? double((i % 7) * 1024) : 1e9 + i * 4096.0; }
   std::vector<double> values_;
+  std::vector<uint64_t> ticks_;  // CPU profiles: clock ticks so far
   std::mt19937_64 rng_;
 };
 

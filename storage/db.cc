@@ -148,6 +148,13 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& dir,
           ", newer than the version this otelbox supports (" + std::to_string(kFormatVersion) +
           "); run a newer otelbox or use another directory");
     }
+    if (version < kFormatVersion) {
+      // Only pre-release builds wrote version 1 (untagged XOR chunks); no migration.
+      return absl::FailedPreconditionError(
+          "data directory " + dir + " has storage format version " + std::to_string(version) +
+          " from a pre-release otelbox; this otelbox reads version " +
+          std::to_string(kFormatVersion) + " only: use another directory");
+    }
   }
   return d;
 }

@@ -26,8 +26,9 @@ namespace otelbox::storage {
 
 class RetentionClock;
 
-// On-disk format version written to `meta`. Opening a database with a newer version fails.
-inline constexpr uint32_t kFormatVersion = 1;
+// On-disk format version written to `meta`. Opening a database with another version fails.
+// 2: chunks start with a ChunkEncoding byte (XOR or decimal).
+inline constexpr uint32_t kFormatVersion = 2;
 
 struct DatabaseOptions {
   // Shared by every column family's blocks, index and filter blocks; filled lazily.

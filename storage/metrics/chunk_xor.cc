@@ -4,6 +4,7 @@
 #include <bit>
 
 #include "storage/coding.h"
+#include "storage/metrics/chunk_decimal.h"
 
 namespace otelbox::storage {
 namespace {
@@ -108,7 +109,8 @@ void ChunkEncoder::Append(int64_t t_ms, double value) {
 
 std::string ChunkEncoder::Finish() const {
   std::string out;
-  out.reserve(bits_.size() + 20);
+  out.reserve(bits_.size() + 21);
+  out.push_back(static_cast<char>(ChunkEncoding::kXor));
   PutVarint64(&out, count_);
   if (count_ > 0) {
     PutVarsint64(&out, first_t_ms_);
@@ -119,6 +121,26 @@ std::string ChunkEncoder::Finish() const {
 }
 
 ChunkIterator::ChunkIterator(std::string_view chunk) {
+  if (chunk.empty()) {
+    Fail("empty chunk");
+    return;
+  }
+  const auto encoding = static_cast<ChunkEncoding>(chunk[0]);
+  chunk.remove_prefix(1);
+  if (encoding == ChunkEncoding::kDecimal) {
+    // Decimal chunks are decoded whole (they are small); the iterator walks the result.
+    status_ = DecodeDecimalChunk(chunk, &decoded_);
+    count_ = decoded_.size();
+    decimal_ = true;
+    valid_ = !decoded_.empty();
+    if (valid_) current_ = decoded_[0];
+    index_ = 1;
+    return;
+  }
+  if (encoding != ChunkEncoding::kXor) {
+    Fail("unknown chunk encoding");
+    return;
+  }
   if (!GetVarint64(&chunk, &count_)) {
     Fail("truncated header");
     return;
@@ -144,7 +166,7 @@ ChunkIterator::ChunkIterator(std::string_view chunk) {
 
 void ChunkIterator::Fail(const char* what) {
   valid_ = false;
-  status_ = absl::DataLossError(std::string("corrupt XOR chunk: ") + what);
+  status_ = absl::DataLossError(std::string("corrupt chunk: ") + what);
 }
 
 bool ChunkIterator::ReadBits(int nbits, uint64_t* out) {
@@ -169,6 +191,10 @@ void ChunkIterator::Next() {
   if (!valid_) return;
   if (index_ >= count_) {
     valid_ = false;
+    return;
+  }
+  if (decimal_) {
+    current_ = decoded_[index_++];
     return;
   }
   // Timestamp.
@@ -215,18 +241,27 @@ void ChunkIterator::Next() {
 std::string EncodeChunk(std::span<const Sample> sorted_unique) {
   ChunkEncoder enc;
   for (const Sample& s : sorted_unique) enc.Append(s.t_ms, s.value);
-  return enc.Finish();
+  std::string xor_chunk = enc.Finish();
+  // The smaller of the two encodings. Constant series stay XOR (about 2 bits a sample);
+  // integer and few-decimal series move to decimal chunks (bench/ingest_load).
+  std::string decimal_chunk(1, static_cast<char>(ChunkEncoding::kDecimal));
+  if (sorted_unique.size() > 1 && EncodeDecimalChunk(sorted_unique, &decimal_chunk) &&
+      decimal_chunk.size() < xor_chunk.size()) {
+    return decimal_chunk;
+  }
+  return xor_chunk;
 }
 
 std::string EncodeSamples(std::vector<Sample> samples) {
   std::stable_sort(samples.begin(), samples.end(),
                    [](const Sample& a, const Sample& b) { return a.t_ms < b.t_ms; });
-  ChunkEncoder enc;
+  std::vector<Sample> unique;
+  unique.reserve(samples.size());
   for (size_t i = 0; i < samples.size(); ++i) {
     if (i + 1 < samples.size() && samples[i + 1].t_ms == samples[i].t_ms) continue;
-    enc.Append(samples[i].t_ms, samples[i].value);
+    unique.push_back(samples[i]);
   }
-  return enc.Finish();
+  return EncodeChunk(unique);
 }
 
 absl::Status DecodeChunk(std::string_view chunk, std::vector<Sample>* out) {

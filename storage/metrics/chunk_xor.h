@@ -4,6 +4,9 @@
 // leading/trailing-zero window). Layout in storage/FORMAT.md.
 //
 // Values are stored as raw IEEE-754 bits, so NaN payloads (StaleNaN) survive exactly.
+//
+// Every chunk starts with a ChunkEncoding byte. EncodeChunk picks the smaller of XOR and
+// decimal (storage/metrics/chunk_decimal.h); ChunkIterator reads both.
 
 #include <cstdint>
 #include <span>
@@ -16,13 +19,16 @@
 
 namespace otelbox::storage {
 
+// Persisted: values are never renumbered.
+enum class ChunkEncoding : uint8_t { kXor = 0, kDecimal = 1 };
+
 // Builds one chunk. Not thread-safe.
 class ChunkEncoder {
  public:
   // REQUIRES: t_ms greater than the previously appended sample's t_ms.
   void Append(int64_t t_ms, double value);
   size_t count() const { return count_; }
-  // The encoded chunk (header + bit stream). The encoder may keep appending afterwards.
+  // The encoded XOR chunk (tag, header, bit stream). The encoder may keep appending.
   std::string Finish() const;
 
  private:
@@ -57,6 +63,9 @@ class ChunkIterator {
  private:
   bool ReadBits(int nbits, uint64_t* out);
   void Fail(const char* what);
+
+  bool decimal_ = false;
+  std::vector<Sample> decoded_;  // decimal chunks only
 
   std::string_view bits_;
   size_t bit_pos_ = 0;

@@ -35,20 +35,32 @@ TEST(DatabaseTest, OpenCreatesFamiliesAndCloseTwice) {
   EXPECT_EQ(v, "v");
 }
 
+// Writes `version` as the stored format version and reopens.
+absl::Status ReopenWithVersion(const std::string& dir, uint32_t version) {
+  {
+    auto db = Database::Open(dir, DatabaseOptions{});
+    if (!db.ok()) return db.status();
+    std::string v;
+    PutFixed32BE(&v, version);
+    auto s = (*db)->db()->Put(rocksdb::WriteOptions(), (*db)->cf(ColumnFamily::kMeta),
+                              MetaKey(MetaRecord::kFormatVersion), v);
+    if (!s.ok()) return absl::InternalError(s.ToString());
+  }
+  return Database::Open(dir, DatabaseOptions{}).status();
+}
+
 TEST(DatabaseTest, RefusesNewerFormatVersion) {
   TempDir dir;
-  {
-    auto db = Database::Open(dir.path(), DatabaseOptions{});
-    ASSERT_TRUE(db.ok()) << db.status();
-    std::string v;
-    PutFixed32BE(&v, kFormatVersion + 1);
-    ASSERT_TRUE((*db)->db()->Put(rocksdb::WriteOptions(), (*db)->cf(ColumnFamily::kMeta),
-                                 MetaKey(MetaRecord::kFormatVersion), v).ok());
-  }
-  auto db = Database::Open(dir.path(), DatabaseOptions{});
-  ASSERT_FALSE(db.ok());
-  EXPECT_EQ(db.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(db.status().message().find("newer"), std::string::npos) << db.status();
+  auto s = ReopenWithVersion(dir.path(), kFormatVersion + 1);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("newer"), std::string::npos) << s;
+}
+
+TEST(DatabaseTest, RefusesPreReleaseFormatVersion) {
+  TempDir dir;
+  auto s = ReopenWithVersion(dir.path(), 1);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("pre-release"), std::string::npos) << s;
 }
 
 }  // namespace

@@ -30,7 +30,9 @@ class ApiTest : public ::testing::Test {
     r.method = method;
     size_t q = target.find('?');
     r.path = target.substr(0, q);
-    if (q != std::string::npos) EXPECT_TRUE(ParseFormEncoded(target.substr(q + 1), &r.params).ok());
+    if (q != std::string::npos) {
+      EXPECT_TRUE(ParseFormEncoded(target.substr(q + 1), &r.params).ok());
+    }
     EXPECT_TRUE(ParseFormEncoded(form, &r.params).ok());
     std::string pattern;
     return router_.Dispatch(r, &pattern);
