@@ -227,6 +227,8 @@ MetricStore::MetricStore(Database* db, MetricStoreOptions options, SelfMetrics* 
       return state->store ? f(state->store) : 0.0;
     };
   };
+  metrics->AddGaugeFunc("otelbox_head_samples", "Acknowledged samples not yet flushed into chunks.",
+                        read([](MetricStore* s) { return double(s->head_.buffered_samples()); }));
   metrics->AddGaugeFunc("otelbox_series", "Series known to the in-memory series cache.",
                         read([](MetricStore* s) { return double(s->index_.size()); }));
   metrics->AddGaugeFunc("otelbox_storage_sst_bytes", "Bytes of live RocksDB SST files.",
