@@ -43,6 +43,33 @@ void Truncate(std::vector<T>* items, size_t limit, std::vector<std::string>* war
 
 }  // namespace
 
+// The parameters shared by /series, /labels and /label/<name>/values.
+struct MetadataParams {
+  size_t limit = 0;
+  int64_t start_ms = storage::kMinTimeMs;
+  int64_t end_ms = storage::kMaxTimeMs;
+  std::vector<storage::MatcherSet> sets;
+  // What to ask storage for: one more than the limit, to know whether to warn.
+  size_t fetch_limit() const { return limit ? limit + 1 : 0; }
+};
+
+absl::StatusOr<MetadataParams> ParseMetadataParams(const HttpRequest& request) {
+  MetadataParams p;
+  auto limit = LimitParam(request);
+  if (!limit.ok()) return limit.status();
+  p.limit = *limit;
+  auto start = TimeParam(request, "start", storage::kMinTimeMs);
+  if (!start.ok()) return start.status();
+  p.start_ms = *start;
+  auto end = TimeParam(request, "end", storage::kMaxTimeMs);
+  if (!end.ok()) return end.status();
+  p.end_ms = *end;
+  auto sets = MatchParams(request);
+  if (!sets.ok()) return sets.status();
+  p.sets = *std::move(sets);
+  return p;
+}
+
 PrometheusApi::PrometheusApi(storage::SeriesQuerier* querier, query::promql::Engine* engine,
                              BuildInfo info, std::function<int64_t()> now_ms)
     : querier_(querier), engine_(engine), info_(std::move(info)), now_ms_(std::move(now_ms)) {}
@@ -105,18 +132,12 @@ HttpResponse PrometheusApi::QueryRange(const HttpRequest& request) {
 
 HttpResponse PrometheusApi::Series(const HttpRequest& request) {
   if (!request.HasParam("match[]")) return BadData("no match[] parameter provided");
-  auto limit = LimitParam(request);
-  if (!limit.ok()) return Error(limit.status());
-  auto start = TimeParam(request, "start", storage::kMinTimeMs);
-  if (!start.ok()) return Error(start.status());
-  auto end = TimeParam(request, "end", storage::kMaxTimeMs);
-  if (!end.ok()) return Error(end.status());
-  auto sets = MatchParams(request);
-  if (!sets.ok()) return Error(sets.status());
-  auto series = querier_->Series(TenantOf(request), *sets, *start, *end, *limit ? *limit + 1 : 0);
+  auto p = ParseMetadataParams(request);
+  if (!p.ok()) return Error(p.status());
+  auto series = querier_->Series(TenantOf(request), p->sets, p->start_ms, p->end_ms, p->fetch_limit());
   if (!series.ok()) return Error(series.status());
   std::vector<std::string> warnings;
-  Truncate(&*series, *limit, &warnings);
+  Truncate(&*series, p->limit, &warnings);
   std::string data = "[";
   for (size_t i = 0; i < series->size(); ++i) {
     if (i) data += ',';
@@ -127,20 +148,14 @@ HttpResponse PrometheusApi::Series(const HttpRequest& request) {
 }
 
 HttpResponse PrometheusApi::Labels(const HttpRequest& request) {
-  auto limit = LimitParam(request);
-  if (!limit.ok()) return Error(limit.status());
-  auto start = TimeParam(request, "start", storage::kMinTimeMs);
-  if (!start.ok()) return Error(start.status());
-  auto end = TimeParam(request, "end", storage::kMaxTimeMs);
-  if (!end.ok()) return Error(end.status());
-  auto sets = MatchParams(request);
-  if (!sets.ok()) return Error(sets.status());
+  auto p = ParseMetadataParams(request);
+  if (!p.ok()) return Error(p.status());
   auto names =
-      querier_->LabelNames(TenantOf(request), *sets, *start, *end, *limit ? *limit + 1 : 0);
+      querier_->LabelNames(TenantOf(request), p->sets, p->start_ms, p->end_ms, p->fetch_limit());
   if (!names.ok()) return Error(names.status());
   std::sort(names->begin(), names->end());
   std::vector<std::string> warnings;
-  Truncate(&*names, *limit, &warnings);
+  Truncate(&*names, p->limit, &warnings);
   std::string data;
   AppendStringArray(&data, *names);
   return Success(data, warnings);
@@ -154,20 +169,14 @@ HttpResponse PrometheusApi::LabelValues(const HttpRequest& request) {
     AppendJsonString(&quoted, name);
     return BadData("invalid label name: " + quoted);
   }
-  auto limit = LimitParam(request);
-  if (!limit.ok()) return Error(limit.status());
-  auto start = TimeParam(request, "start", storage::kMinTimeMs);
-  if (!start.ok()) return Error(start.status());
-  auto end = TimeParam(request, "end", storage::kMaxTimeMs);
-  if (!end.ok()) return Error(end.status());
-  auto sets = MatchParams(request);
-  if (!sets.ok()) return Error(sets.status());
-  auto values = querier_->LabelValues(TenantOf(request), name, *sets, *start, *end,
-                                      *limit ? *limit + 1 : 0);
+  auto p = ParseMetadataParams(request);
+  if (!p.ok()) return Error(p.status());
+  auto values = querier_->LabelValues(TenantOf(request), name, p->sets, p->start_ms, p->end_ms,
+                                      p->fetch_limit());
   if (!values.ok()) return Error(values.status());
   std::sort(values->begin(), values->end());
   std::vector<std::string> warnings;
-  Truncate(&*values, *limit, &warnings);
+  Truncate(&*values, p->limit, &warnings);
   std::string data;
   AppendStringArray(&data, *values);
   return Success(data, warnings);

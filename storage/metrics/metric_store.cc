@@ -190,6 +190,26 @@ absl::Status CollectIds(rocksdb::Iterator* it, std::string_view tenant, int64_t 
   return absl::OkStatus();
 }
 
+// Visits the postings under `prefix` once per distinct key component at `depth` (3: label
+// name, 4: label value): `visit(parts)` returns the prefix all keys of that component share,
+// and one Seek past it skips them, however many series they hold.
+template <typename Visit>
+absl::Status SkipScan(rocksdb::Iterator* it, const std::string& prefix, int depth, Visit visit) {
+  it->Seek(prefix);
+  while (it->Valid() && StartsWith(it->key(), prefix)) {
+    PostingKeyParts parts;
+    int got = 0;
+    if (!ParsePostingKey(it->key().ToStringView(), &parts, &got) || got < depth) {
+      return absl::DataLossError("corrupt postings key");
+    }
+    std::string next = PrefixSuccessor(visit(parts));
+    if (next.empty()) break;
+    it->Seek(next);
+  }
+  if (!it->status().ok()) return ToAbslStatus(it->status(), "scanning postings");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 // Shared with the self-metrics gauges, which may be rendered after the store is gone.
@@ -637,21 +657,11 @@ absl::StatusOr<std::vector<std::string>> MetricStore::LabelNames(
       if (!days.ok()) return days.status();
       for (int64_t day : *days) {
         // One Seek per distinct name: skips all of a name's values and ids at once.
-        const std::string day_prefix = PostingsDayPrefix(tenant, day);
-        it->Seek(day_prefix);
-        while (it->Valid() && StartsWith(it->key(), day_prefix)) {
-          PostingKeyParts parts;
-          int depth = 0;
-          if (!ParsePostingKey(it->key().ToStringView(), &parts, &depth) || depth < 3) {
-            return absl::DataLossError("corrupt postings key");
-          }
-          std::string name(parts.name);
-          std::string next = PrefixSuccessor(PostingsNamePrefix(tenant, day, name));
-          names.insert(std::move(name));
-          if (next.empty()) break;
-          it->Seek(next);
-        }
-        if (!it->status().ok()) return ToAbslStatus(it->status(), "scanning label names");
+        auto s = SkipScan(it.get(), PostingsDayPrefix(tenant, day), 3, [&](const PostingKeyParts& parts) {
+          names.emplace(parts.name);
+          return PostingsNamePrefix(tenant, day, parts.name);
+        });
+        if (!s.ok()) return s;
       }
     }
   }
@@ -681,21 +691,12 @@ absl::StatusOr<std::vector<std::string>> MetricStore::LabelValues(
       if (!days.ok()) return days.status();
       for (int64_t day : *days) {
         // One Seek per distinct value.
-        const std::string name_prefix = PostingsNamePrefix(tenant, day, name);
-        it->Seek(name_prefix);
-        while (it->Valid() && StartsWith(it->key(), name_prefix)) {
-          PostingKeyParts parts;
-          int depth = 0;
-          if (!ParsePostingKey(it->key().ToStringView(), &parts, &depth) || depth < 4) {
-            return absl::DataLossError("corrupt postings key");
-          }
-          std::string value(parts.value);
-          std::string next = PrefixSuccessor(PostingsValuePrefix(tenant, day, name, value));
-          values.insert(std::move(value));
-          if (next.empty()) break;
-          it->Seek(next);
-        }
-        if (!it->status().ok()) return ToAbslStatus(it->status(), "scanning label values");
+        auto s = SkipScan(it.get(), PostingsNamePrefix(tenant, day, name), 4,
+                          [&](const PostingKeyParts& parts) {
+                            values.emplace(parts.value);
+                            return PostingsValuePrefix(tenant, day, name, parts.value);
+                          });
+        if (!s.ok()) return s;
       }
     }
   }
