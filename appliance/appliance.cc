@@ -87,6 +87,9 @@ absl::Status Appliance::StartGrpc(std::string* bound) {
   builder.AddListeningPort(HostPort(config_.otlp_grpc->host, config_.otlp_grpc->port),
                            grpc::InsecureServerCredentials(), &selected_port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_body_bytes));
+  // gRPC binds with SO_REUSEPORT by default: a second otelbox would then share the port
+  // silently instead of failing to start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(grpc_metrics_service_.get());
   grpc_server_ = builder.BuildAndStart();
   if (!grpc_server_ || selected_port == 0) {

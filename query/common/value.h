@@ -48,6 +48,7 @@ inline const char* ValueTypeName(const Value& v) {
 struct QueryResult {
   Value value;
   std::vector<std::string> warnings;  // shown by Grafana as panel notices
+  std::vector<std::string> infos;     // Prometheus' "infos" (e.g. "PromQL info: ...")
 };
 
 }  // namespace otelbox::query

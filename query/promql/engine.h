@@ -1,8 +1,8 @@
 #pragma once
-// Evaluates PromQL over a SeriesQuerier, with Prometheus' semantics for what it supports:
-// number/string literals, scalar arithmetic and comparisons (`1+1`, `2 > bool 1`), unary
-// minus, instant and range vector selectors with offset, and vector-scalar arithmetic and
-// comparisons. Everything else that parses answers Unimplemented("... not supported yet").
+// Evaluates PromQL over a SeriesQuerier with Prometheus 3.x semantics: selectors (offset,
+// @, lookback, staleness), subqueries, every binary operator with vector matching,
+// aggregations and the float functions. Native histograms answer Unimplemented.
+// Each selector reads storage once per query, over the whole range it needs.
 //
 // Thread-safe: one Engine serves every query concurrently (it holds no per-query state).
 
@@ -21,6 +21,20 @@ struct EngineOptions {
   int64_t lookback_delta_ms = 300000;
   // Points per series of a range query, as Prometheus' API limits them.
   int64_t max_points_per_series = 11000;
+  // Samples a query may hold in memory (Prometheus' --query.max-samples): beyond it,
+  // ResourceExhausted "query processing would load too many samples into memory in ...".
+  int64_t max_samples = 50'000'000;
+  // Wall-clock budget (--query.timeout): DeadlineExceeded "query timed out in ...".
+  int64_t timeout_ms = 120'000;
+  // Step of subqueries written without one (`x[5m:]`): the global evaluation interval.
+  int64_t default_evaluation_interval_ms = 60'000;
+  // Experimental functions and aggregations (sort_by_label, mad_over_time,
+  // double_exponential_smoothing/holt_winters, limitk), as
+  // --enable-feature=promql-experimental-functions.
+  bool enable_experimental = false;
+  // --enable-feature=promql-delayed-name-removal: __name__ is removed only when the
+  // evaluation ends, so label_replace and `by (__name__)` still see it.
+  bool enable_delayed_name_removal = false;
 };
 
 class Engine {

@@ -94,7 +94,7 @@ TEST_F(ApiTest, QueryErrors) {
   auto r = Call("POST", "/api/v1/query", "query=sum(");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body, R"({"status":"error","errorType":"bad_data","error":"parse error at char 5: unexpected end of input"})");
-  r = Call("POST", "/api/v1/query", "query=sum(up)");
+  r = Call("POST", "/api/v1/query", "query=histogram_sum(up)");
   EXPECT_EQ(r.status, 422);
   EXPECT_NE(r.body.find("\"errorType\":\"execution\""), std::string::npos);
 }

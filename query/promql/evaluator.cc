@@ -1,0 +1,436 @@
+#include "query/promql/evaluator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "query/promql/ast_printer.h"
+
+namespace otelbox::query::promql {
+
+void ThrowInvalid(std::string message) {
+  throw EvalError{absl::InvalidArgumentError(std::move(message))};
+}
+void ThrowExecution(std::string message) {
+  throw EvalError{absl::FailedPreconditionError(std::move(message))};
+}
+void ThrowUnsupported(std::string message) {
+  throw EvalError{absl::UnimplementedError(std::move(message))};
+}
+
+int64_t SatSub(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_sub_overflow(a, b, &r)) return b > 0 ? storage::kMinTimeMs : storage::kMaxTimeMs;
+  return std::clamp(r, storage::kMinTimeMs, storage::kMaxTimeMs);
+}
+
+int64_t SatAdd(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? storage::kMaxTimeMs : storage::kMinTimeMs;
+  return std::clamp(r, storage::kMinTimeMs, storage::kMaxTimeMs);
+}
+
+bool IsNameLabel(std::string_view name) {
+  return name == storage::kMetricNameLabel || name == "__type__" || name == "__unit__";
+}
+
+storage::Labels DropMetricName(const storage::Labels& labels) {
+  std::vector<storage::Label> out;
+  out.reserve(labels.size());
+  for (const auto& l : labels) {
+    if (!IsNameLabel(l.name)) out.push_back(l);
+  }
+  return storage::Labels(std::move(out));
+}
+
+double KahanSumInc(double inc, double sum, double* c) {
+  double t = sum + inc;
+  if (std::isinf(t)) {
+    *c = 0;
+  } else if (std::fabs(sum) >= std::fabs(inc)) {
+    *c += (sum - t) + inc;
+  } else {
+    *c += (inc - t) + sum;
+  }
+  return t;
+}
+
+double Quantile(double q, std::vector<double> values) {
+  if (values.empty() || std::isnan(q)) return std::nan("");
+  if (q < 0) return -INFINITY;
+  if (q > 1) return INFINITY;
+  // NaNs sort first, as Prometheus' vectorByValueHeap.
+  std::sort(values.begin(), values.end(), [](double a, double b) {
+    if (std::isnan(a)) return !std::isnan(b);
+    return a < b;
+  });
+  double n = static_cast<double>(values.size());
+  double rank = q * (n - 1);
+  double lower = std::max(0.0, std::floor(rank));
+  double upper = std::min(n - 1, lower + 1);
+  double weight = rank - std::floor(rank);
+  return values[static_cast<size_t>(lower)] * (1 - weight) +
+         values[static_cast<size_t>(upper)] * weight;
+}
+
+std::string FormatValue(double v) { return FormatFloat(v); }
+
+void MergeSameLabels(std::vector<Series>* series) {
+  if (series->size() < 2) return;
+  std::map<storage::Labels, size_t> first;
+  bool dup = false;
+  for (size_t i = 0; i < series->size() && !dup; ++i) {
+    dup = !first.try_emplace((*series)[i].labels, i).second;
+  }
+  if (!dup) return;
+  first.clear();
+  std::vector<Series> out;
+  for (auto& s : *series) {
+    auto [it, inserted] = first.try_emplace(s.labels, out.size());
+    if (inserted) {
+      out.push_back(std::move(s));
+      continue;
+    }
+    Series& into = out[it->second];
+    std::vector<storage::Sample> merged;
+    merged.reserve(into.samples.size() + s.samples.size());
+    size_t a = 0, b = 0;
+    while (a < into.samples.size() || b < s.samples.size()) {
+      if (b == s.samples.size() ||
+          (a < into.samples.size() && into.samples[a].t_ms < s.samples[b].t_ms)) {
+        merged.push_back(into.samples[a++]);
+      } else if (a == into.samples.size() || s.samples[b].t_ms < into.samples[a].t_ms) {
+        merged.push_back(s.samples[b++]);
+      } else {
+        ThrowExecution("vector cannot contain metrics with the same labelset");
+      }
+    }
+    into.samples = std::move(merged);
+  }
+  *series = std::move(out);
+}
+
+// ---- QueryContext ----
+
+void QueryContext::CheckDeadline() {
+  if ((++deadline_counter & 63) == 0) CheckDeadlineNow();
+}
+
+void QueryContext::CheckDeadlineNow() {
+  if (std::chrono::steady_clock::now() > deadline) {
+    throw EvalError{absl::DeadlineExceededError("query timed out in expression evaluation")};
+  }
+}
+
+void QueryContext::CheckSamples(int64_t n) const {
+  if (loaded_samples + n > options->max_samples) {
+    throw EvalError{absl::ResourceExhaustedError(
+        "query processing would load too many samples into memory in query execution")};
+  }
+}
+
+int64_t QueryContext::AtTime(const AtModifier& at) const {
+  switch (at.kind) {
+    case AtModifier::Kind::kStart: return start_ms;
+    case AtModifier::Kind::kEnd: return end_ms;
+    case AtModifier::Kind::kTimestamp: return at.t_ms;
+  }
+  return at.t_ms;
+}
+
+// ---- SeriesBuilder ----
+
+void SeriesBuilder::Add(size_t step, const storage::Labels& labels, double v, bool drop_name) {
+  int64_t t = steps_.At(step);
+  auto [it, inserted] = index_.try_emplace(labels, out_.size());
+  if (inserted) {
+    out_.push_back(Series{labels, {}, drop_name});
+  } else {
+    Series& s = out_[it->second];
+    if (!s.samples.empty() && s.samples.back().t_ms == t) {
+      ThrowExecution("vector cannot contain metrics with the same labelset");
+    }
+  }
+  out_[it->second].samples.push_back({t, v});
+}
+
+// ---- Evaluator ----
+
+std::vector<StepVector> Evaluator::ByStep(const EvalValue& v) const {
+  std::vector<StepVector> out(steps_.count);
+  for (uint32_t i = 0; i < v.series.size(); ++i) {
+    for (const auto& p : v.series[i].samples) out[steps_.Index(p.t_ms)].push_back({i, p.value});
+  }
+  return out;
+}
+
+void Evaluator::DropName(Series* s) const {
+  if (delayed_names()) {
+    s->drop_name = true;
+  } else {
+    s->labels = DropMetricName(s->labels);
+  }
+}
+
+namespace {
+
+// Prometheus' Matrix.ContainsSameLabelset, checked after operations that drop names.
+void CheckDistinctLabels(const std::vector<Series>& series) {
+  if (series.size() < 2) return;
+  std::vector<const storage::Labels*> ls;
+  ls.reserve(series.size());
+  for (const auto& s : series) ls.push_back(&s.labels);
+  std::sort(ls.begin(), ls.end(), [](auto* a, auto* b) { return *a < *b; });
+  for (size_t i = 1; i < ls.size(); ++i) {
+    if (*ls[i] == *ls[i - 1]) ThrowExecution("vector cannot contain metrics with the same labelset");
+  }
+}
+
+const Expr& Unwrap(const Expr& e) {
+  if (auto* p = e.As<ParenExpr>()) return Unwrap(*p->expr);
+  return e;
+}
+
+}  // namespace
+
+EvalValue Evaluator::Eval(const Expr& e) {
+  ctx_->CheckDeadlineNow();
+  EvalValue out;
+  if (auto* n = e.As<NumberLiteral>()) {
+    out.type = ValueType::kScalar;
+    out.scalars.assign(steps_.count, n->value);
+    return out;
+  }
+  if (auto* s = e.As<StringLiteral>()) {
+    out.type = ValueType::kString;
+    out.str = s->value;
+    return out;
+  }
+  if (auto* p = e.As<ParenExpr>()) return Eval(*p->expr);
+  if (auto* u = e.As<UnaryExpr>()) {
+    out = EvalUnary(*u);
+  } else if (auto* b = e.As<BinaryExpr>()) {
+    out = EvalBinary(*b);
+  } else if (auto* vs = e.As<VectorSelector>()) {
+    return EvalVectorSelector(*vs);
+  } else if (auto* ms = e.As<MatrixSelector>()) {
+    return EvalMatrixSelector(*ms);
+  } else if (auto* sq = e.As<SubqueryExpr>()) {
+    out = EvalSubqueryTop(*sq);
+  } else if (auto* c = e.As<Call>()) {
+    out = EvalCall(*c);
+  } else if (auto* a = e.As<AggregateExpr>()) {
+    out = EvalAggregate(*a);
+  } else {
+    ThrowUnsupported("expression is not supported yet");
+  }
+  int64_t points = 0;
+  for (const auto& s : out.series) points += static_cast<int64_t>(s.samples.size());
+  ctx_->CheckSamples(points);
+  return out;
+}
+
+EvalValue Evaluator::EvalUnary(const UnaryExpr& u) {
+  EvalValue v = Eval(*u.expr);
+  if (!u.negate) return v;
+  if (v.type == ValueType::kScalar) {
+    for (double& x : v.scalars) x = -x;
+    return v;
+  }
+  for (auto& s : v.series) {
+    DropName(&s);
+    for (auto& p : s.samples) p.value = -p.value;
+  }
+  if (!delayed_names()) CheckDistinctLabels(v.series);
+  return v;
+}
+
+EvalValue Evaluator::EvalVectorSelector(const VectorSelector& vs, bool timestamps) {
+  auto it = ctx_->selected.find(&vs);
+  if (it == ctx_->selected.end()) ThrowExecution("BUG: selector was not preloaded");
+  std::optional<int64_t> at;
+  if (vs.at) at = ctx_->AtTime(*vs.at);
+  int64_t lookback = ctx_->options->lookback_delta_ms;
+  EvalValue v;
+  v.type = ValueType::kVector;
+  for (const auto& sd : it->second) {
+    Series out;
+    const auto& samples = sd.samples;
+    for (size_t i = 0; i < steps_.count; ++i) {
+      int64_t t = steps_.At(i);
+      int64_t ref = SatSub(at.value_or(t), vs.offset_ms);
+      auto next = std::upper_bound(samples.begin(), samples.end(), ref,
+                                   [](int64_t r, const storage::Sample& s) { return r < s.t_ms; });
+      if (next == samples.begin()) continue;
+      const auto& s = *(next - 1);
+      // Window (ref - lookback, ref]; a stale marker as newest sample means "no value".
+      if (s.t_ms <= SatSub(ref, lookback) || storage::IsStaleNaN(s.value)) continue;
+      out.samples.push_back({t, timestamps ? static_cast<double>(s.t_ms) / 1000.0 : s.value});
+    }
+    if (out.samples.empty()) continue;
+    out.labels = sd.labels;
+    v.series.push_back(std::move(out));
+  }
+  return v;
+}
+
+Evaluator::RangeSource Evaluator::SelectorSource(const MatrixSelector& ms) {
+  const auto& vs = *ms.vector_selector->As<VectorSelector>();
+  RangeSource src;
+  src.is_selector = true;
+  src.range_ms = ms.range_ms;
+  src.offset_ms = vs.offset_ms;
+  if (vs.at) src.at_ms = ctx_->AtTime(*vs.at);
+  auto it = ctx_->selected.find(&vs);
+  if (it == ctx_->selected.end()) ThrowExecution("BUG: selector was not preloaded");
+  for (const auto& sd : it->second) {
+    Series s;
+    s.labels = sd.labels;
+    s.samples.reserve(sd.samples.size());
+    for (const auto& p : sd.samples) {
+      if (!storage::IsStaleNaN(p.value)) s.samples.push_back(p);
+    }
+    if (!s.samples.empty()) src.series.push_back(std::move(s));
+  }
+  return src;
+}
+
+Evaluator::RangeSource Evaluator::EvalRangeSource(const Expr& expr) {
+  const Expr& e = Unwrap(expr);
+  if (auto* ms = e.As<MatrixSelector>()) return SelectorSource(*ms);
+  if (auto* sq = e.As<SubqueryExpr>()) {
+    RangeSource src;
+    src.range_ms = sq->range_ms;
+    src.offset_ms = sq->offset_ms;
+    if (sq->at) src.at_ms = ctx_->AtTime(*sq->at);
+    int64_t ignored;
+    src.series = EvalSubquerySeries(*sq, &ignored);
+    return src;
+  }
+  ThrowInvalid("expected a range vector");
+}
+
+EvalValue Evaluator::EvalMatrixSelector(const MatrixSelector& ms) {
+  // A range vector as an instant query's result: the window at the evaluation time.
+  RangeSource src = SelectorSource(ms);
+  int64_t ref = src.Ref(steps_.At(0));
+  int64_t from = SatSub(ref, src.range_ms);
+  EvalValue v;
+  v.type = ValueType::kMatrix;
+  for (auto& s : src.series) {
+    Series o;
+    o.labels = std::move(s.labels);
+    for (const auto& p : s.samples) {
+      if (p.t_ms > from && p.t_ms <= ref) o.samples.push_back(p);
+    }
+    if (!o.samples.empty()) v.series.push_back(std::move(o));
+  }
+  return v;
+}
+
+std::vector<Series> Evaluator::EvalSubquerySeries(const SubqueryExpr& sq, int64_t* eval_start) {
+  int64_t step = sq.step_ms > 0 ? sq.step_ms : ctx_->options->default_evaluation_interval_ms;
+  if (step <= 0) ThrowInvalid("subquery step must be positive");
+  int64_t outer_start = steps_.start_ms, outer_end = steps_.end_ms();
+  if (sq.at) outer_start = outer_end = ctx_->AtTime(*sq.at);
+  int64_t end = SatSub(outer_end, sq.offset_ms);
+  int64_t x = SatSub(SatSub(outer_start, sq.offset_ms), sq.range_ms);
+  // The first multiple of the step after x (Go's truncating division, as Prometheus).
+  int64_t start = step * (x / step);
+  if (start <= x) start += step;
+  *eval_start = start;
+  if (end < start) return {};
+  uint64_t count = static_cast<uint64_t>(end - start) / static_cast<uint64_t>(step) + 1;
+  ctx_->CheckSamples(static_cast<int64_t>(std::min<uint64_t>(count, INT64_MAX / 2)));
+  Evaluator inner(ctx_, Steps{start, step, static_cast<size_t>(count)});
+  EvalValue v = inner.Eval(*sq.expr);
+  if (v.type == ValueType::kScalar) {
+    Series s;
+    for (size_t i = 0; i < inner.steps().count; ++i) {
+      s.samples.push_back({inner.steps().At(i), v.scalars[i]});
+    }
+    std::vector<Series> out;
+    out.push_back(std::move(s));
+    return out;
+  }
+  return std::move(v.series);
+}
+
+EvalValue Evaluator::EvalSubqueryTop(const SubqueryExpr& sq) {
+  // A subquery as the result of an instant query: its points in (t-range, t].
+  int64_t ignored;
+  std::vector<Series> all = EvalSubquerySeries(sq, &ignored);
+  int64_t ref = SatSub(sq.at ? ctx_->AtTime(*sq.at) : steps_.At(0), sq.offset_ms);
+  int64_t from = SatSub(ref, sq.range_ms);
+  EvalValue v;
+  v.type = ValueType::kMatrix;
+  for (auto& s : all) {
+    Series o;
+    o.labels = std::move(s.labels);
+    o.drop_name = s.drop_name;
+    for (const auto& p : s.samples) {
+      if (p.t_ms > from && p.t_ms <= ref) o.samples.push_back(p);
+    }
+    if (!o.samples.empty()) v.series.push_back(std::move(o));
+  }
+  return v;
+}
+
+// ---- Preloading ----
+
+namespace {
+
+struct Preloader {
+  QueryContext* ctx;
+
+  void Walk(const Expr& e, int64_t lo, int64_t hi) {
+    if (auto* vs = e.As<VectorSelector>()) {
+      Load(*vs, lo, hi, 0);
+    } else if (auto* ms = e.As<MatrixSelector>()) {
+      Load(*ms->vector_selector->As<VectorSelector>(), lo, hi, ms->range_ms);
+    } else if (auto* sq = e.As<SubqueryExpr>()) {
+      int64_t step = sq->step_ms > 0 ? sq->step_ms : ctx->options->default_evaluation_interval_ms;
+      if (step <= 0) ThrowInvalid("subquery step must be positive");
+      if (sq->at) lo = hi = ctx->AtTime(*sq->at);
+      int64_t end = SatSub(hi, sq->offset_ms);
+      int64_t x = SatSub(SatSub(lo, sq->offset_ms), sq->range_ms);
+      int64_t start = step * (x / step);
+      if (start <= x) start += step;
+      if (end >= start) Walk(*sq->expr, start, end);
+    } else if (auto* p = e.As<ParenExpr>()) {
+      Walk(*p->expr, lo, hi);
+    } else if (auto* u = e.As<UnaryExpr>()) {
+      Walk(*u->expr, lo, hi);
+    } else if (auto* b = e.As<BinaryExpr>()) {
+      Walk(*b->lhs, lo, hi);
+      Walk(*b->rhs, lo, hi);
+    } else if (auto* c = e.As<Call>()) {
+      for (const auto& a : c->args) Walk(*a, lo, hi);
+    } else if (auto* a = e.As<AggregateExpr>()) {
+      if (a->param) Walk(*a->param, lo, hi);
+      Walk(*a->expr, lo, hi);
+    }
+  }
+
+  void Load(const VectorSelector& vs, int64_t lo, int64_t hi, int64_t range_ms) {
+    if (vs.at) lo = hi = ctx->AtTime(*vs.at);
+    int64_t window = range_ms > 0 ? range_ms : ctx->options->lookback_delta_ms;
+    // Left-open windows: (ref - window, ref].
+    int64_t start = SatAdd(SatSub(SatSub(lo, vs.offset_ms), window), 1);
+    int64_t end = SatSub(hi, vs.offset_ms);
+    auto data = ctx->querier->Select(ctx->tenant, vs.matchers, start, end);
+    if (!data.ok()) throw EvalError{data.status()};
+    for (const auto& s : *data) ctx->loaded_samples += static_cast<int64_t>(s.samples.size());
+    ctx->CheckSamples(0);
+    ctx->selected[&vs] = std::move(*data);
+  }
+};
+
+}  // namespace
+
+void PreloadSelectors(const Expr& expr, QueryContext* ctx) {
+  Preloader p{ctx};
+  p.Walk(expr, ctx->start_ms, ctx->end_ms);
+}
+
+}  // namespace otelbox::query::promql

@@ -1,0 +1,320 @@
+// Functions over range vectors (rate, increase, delta, *_over_time, deriv, ...), as
+// Prometheus' functions.go. Each series' window at step t is (ref - range, ref] with
+// ref = (@ or t) - offset; the range argument is loaded or evaluated once.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <span>
+
+#include "query/promql/evaluator.h"
+
+namespace otelbox::query::promql {
+namespace {
+
+using Window = std::span<const storage::Sample>;
+
+// Prometheus' extrapolatedRate.
+std::optional<double> ExtrapolatedRate(Window w, int64_t range_start, int64_t range_end,
+                                       int64_t range_ms, bool is_counter, bool is_rate) {
+  if (w.size() < 2) return std::nullopt;
+  double result = w.back().value - w.front().value;
+  if (is_counter) {
+    double last = 0;
+    for (const auto& s : w) {
+      if (s.value < last) result += last;
+      last = s.value;
+    }
+  }
+  double duration_to_start = static_cast<double>(w.front().t_ms - range_start) / 1000;
+  double duration_to_end = static_cast<double>(range_end - w.back().t_ms) / 1000;
+  double sampled_interval = static_cast<double>(w.back().t_ms - w.front().t_ms) / 1000;
+  double avg_between = sampled_interval / static_cast<double>(w.size() - 1);
+  double threshold = avg_between * 1.1;
+  double extrapolate_to = sampled_interval;
+  if (duration_to_start >= threshold) duration_to_start = avg_between / 2;
+  if (is_counter && result > 0 && w.front().value >= 0) {
+    // Counters can't go below zero: don't extrapolate past the zero point.
+    double duration_to_zero = sampled_interval * (w.front().value / result);
+    if (duration_to_zero < duration_to_start) duration_to_start = duration_to_zero;
+  }
+  extrapolate_to += duration_to_start;
+  if (duration_to_end >= threshold) duration_to_end = avg_between / 2;
+  extrapolate_to += duration_to_end;
+  double factor = extrapolate_to / sampled_interval;
+  if (is_rate) factor /= static_cast<double>(range_ms) / 1000;
+  return result * factor;
+}
+
+std::optional<double> InstantValue(Window w, bool is_rate) {
+  if (w.size() < 2) return std::nullopt;
+  const auto& last = w[w.size() - 1];
+  const auto& prev = w[w.size() - 2];
+  double result = (is_rate && last.value < prev.value) ? last.value : last.value - prev.value;
+  int64_t interval = last.t_ms - prev.t_ms;
+  if (interval == 0) return std::nullopt;
+  if (is_rate) result /= static_cast<double>(interval) / 1000;
+  return result;
+}
+
+// Prometheus' linearRegression (Kahan-compensated sums, constant series special case).
+std::pair<double, double> LinearRegression(Window w, int64_t intercept_ms) {
+  double n = 0, sum_x = 0, cx = 0, sum_y = 0, cy = 0, sum_xy = 0, cxy = 0, sum_x2 = 0, cx2 = 0;
+  double init_y = w[0].value;
+  bool const_y = true;
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (const_y && i > 0 && w[i].value != init_y) const_y = false;
+    n += 1;
+    double x = static_cast<double>(w[i].t_ms - intercept_ms) / 1e3;
+    sum_x = KahanSumInc(x, sum_x, &cx);
+    sum_y = KahanSumInc(w[i].value, sum_y, &cy);
+    sum_xy = KahanSumInc(x * w[i].value, sum_xy, &cxy);
+    sum_x2 = KahanSumInc(x * x, sum_x2, &cx2);
+  }
+  if (const_y) {
+    if (std::isinf(init_y)) return {std::nan(""), std::nan("")};
+    return {0, init_y};
+  }
+  sum_x += cx;
+  sum_y += cy;
+  sum_xy += cxy;
+  sum_x2 += cx2;
+  double cov_xy = sum_xy - sum_x * sum_y / n;
+  double var_x = sum_x2 - sum_x * sum_x / n;
+  double slope = cov_xy / var_x;
+  double intercept = sum_y / n - slope * sum_x / n;
+  return {slope, intercept};
+}
+
+double AvgOverTime(Window w) {
+  double sum = w[0].value, count = 1, mean = 0, c = 0;
+  bool incremental = false;
+  for (size_t i = 1; i < w.size(); ++i) {
+    double f = w[i].value;
+    count = static_cast<double>(i + 1);
+    if (!incremental) {
+      double nc = c;
+      double ns = KahanSumInc(f, sum, &nc);
+      if (!std::isinf(ns)) {
+        sum = ns;
+        c = nc;
+        continue;
+      }
+      incremental = true;
+      mean = sum / (count - 1);
+      c /= count - 1;
+    }
+    double q = (count - 1) / count;
+    double qc = q * c;
+    mean = KahanSumInc(f / count, q * mean, &qc);
+    c = qc;
+  }
+  if (incremental) return mean + c;
+  return sum / count + c / count;
+}
+
+double StdvarOverTime(Window w) {
+  double count = 0, mean = 0, c_mean = 0, aux = 0, c_aux = 0;
+  for (const auto& s : w) {
+    count++;
+    double delta = s.value - (mean + c_mean);
+    mean = KahanSumInc(delta / count, mean, &c_mean);
+    aux = KahanSumInc(delta * (s.value - (mean + c_mean)), aux, &c_aux);
+  }
+  return (aux + c_aux) / count;
+}
+
+double DoubleExponentialSmoothing(Window w, double sf, double tf) {
+  double s0 = 0, s1 = w[0].value, b = w[1].value - w[0].value;
+  for (size_t i = 1; i < w.size(); ++i) {
+    double x = sf * w[i].value;
+    if (i > 1) b = tf * (s1 - s0) + (1 - tf) * b;  // the trend at this point
+    double y = (1 - sf) * (s1 + b);
+    s0 = s1;
+    s1 = x + y;
+  }
+  return s1;
+}
+
+std::string GoPercentF(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%f", v);
+  return buf;
+}
+
+bool IsCounterName(std::string_view n) {
+  auto ends = [&](std::string_view suf) {
+    return n.size() >= suf.size() && n.substr(n.size() - suf.size()) == suf;
+  };
+  return ends("_total") || ends("_sum") || ends("_count") || ends("_bucket");
+}
+
+}  // namespace
+
+EvalValue Evaluator::EvalRangeFunction(const Call& c) {
+  const std::string& fn = c.func;
+  size_t matrix_arg = fn == "quantile_over_time" ? 1 : 0;
+  // Scalar parameters, one value per step.
+  std::vector<EvalValue> params(c.args.size());
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    if (i != matrix_arg) params[i] = Eval(*c.args[i]);
+  }
+  RangeSource src = EvalRangeSource(*c.args[matrix_arg]);
+  bool keep_name = fn == "last_over_time";
+
+  EvalValue out;
+  out.type = ValueType::kVector;
+  if (fn == "absent_over_time") {
+    Series s;
+    const Expr* arg = c.args[0].get();
+    if (auto* ms = arg->As<MatrixSelector>()) {
+      // Labels from the equality matchers, as absent().
+      std::vector<storage::Label> ls;
+      std::vector<std::string> seen;
+      for (const auto& m : ms->vector_selector->As<VectorSelector>()->matchers) {
+        if (m.name() == storage::kMetricNameLabel) continue;
+        bool dup = std::find(seen.begin(), seen.end(), m.name()) != seen.end();
+        std::erase_if(ls, [&](const storage::Label& l) { return l.name == m.name(); });
+        if (m.type() == storage::MatchType::kEqual && !dup) ls.push_back({m.name(), m.value()});
+        seen.push_back(m.name());
+      }
+      s.labels = storage::Labels(std::move(ls));
+    }
+    for (size_t i = 0; i < steps_.count; ++i) {
+      int64_t ref = src.Ref(steps_.At(i));
+      bool any = false;
+      for (const auto& ser : src.series) {
+        auto hi = std::upper_bound(ser.samples.begin(), ser.samples.end(), ref,
+                                   [](int64_t r, const storage::Sample& x) { return r < x.t_ms; });
+        if (hi != ser.samples.begin() && (hi - 1)->t_ms > ref - src.range_ms) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) s.samples.push_back({steps_.At(i), 1});
+    }
+    if (!s.samples.empty()) out.series.push_back(std::move(s));
+    return out;
+  }
+
+  if ((fn == "rate" || fn == "increase") && src.is_selector) {
+    for (const auto& s : src.series) {
+      std::string_view name = s.labels.Get(storage::kMetricNameLabel);
+      if (!name.empty() && !IsCounterName(name)) {
+        ctx_->infos.push_back(
+            "PromQL info: metric might not be a counter, name does not end in "
+            "_total/_sum/_count/_bucket: \"" + std::string(name) + "\"");
+        break;
+      }
+    }
+  }
+  if (fn == "quantile_over_time") {
+    for (double q : params[0].scalars) {
+      if (std::isnan(q) || q < 0 || q > 1) {
+        ctx_->warnings.push_back(
+            "PromQL warning: quantile value should be between 0 and 1, got " + FormatValue(q));
+        break;
+      }
+    }
+  }
+
+  for (auto& s : src.series) {
+    Series o;
+    const auto& samples = s.samples;
+    for (size_t i = 0; i < steps_.count; ++i) {
+      ctx_->CheckDeadline();
+      int64_t t = steps_.At(i);
+      int64_t ref = src.Ref(t);
+      int64_t from = SatSub(ref, src.range_ms);
+      auto cmp = [](int64_t r, const storage::Sample& x) { return r < x.t_ms; };
+      auto hi = std::upper_bound(samples.begin(), samples.end(), ref, cmp);
+      auto lo = std::upper_bound(samples.begin(), hi, from, cmp);
+      if (lo == hi) continue;
+      Window w(&*lo, static_cast<size_t>(hi - lo));
+      std::optional<double> v;
+      if (fn == "rate") {
+        v = ExtrapolatedRate(w, from, ref, src.range_ms, true, true);
+      } else if (fn == "increase") {
+        v = ExtrapolatedRate(w, from, ref, src.range_ms, true, false);
+      } else if (fn == "delta") {
+        v = ExtrapolatedRate(w, from, ref, src.range_ms, false, false);
+      } else if (fn == "irate") {
+        v = InstantValue(w, true);
+      } else if (fn == "idelta") {
+        v = InstantValue(w, false);
+      } else if (fn == "changes" || fn == "resets") {
+        double n = 0;
+        for (size_t j = 1; j < w.size(); ++j) {
+          double cur = w[j].value, prev = w[j - 1].value;
+          if (fn == "changes" ? (cur != prev && !(std::isnan(cur) && std::isnan(prev)))
+                              : cur < prev) {
+            n++;
+          }
+        }
+        v = n;
+      } else if (fn == "deriv") {
+        if (w.size() >= 2) v = LinearRegression(w, w[0].t_ms).first;
+      } else if (fn == "predict_linear") {
+        if (w.size() >= 2) {
+          auto [slope, intercept] = LinearRegression(w, t);
+          v = slope * params[1].scalars[i] + intercept;
+        }
+      } else if (fn == "avg_over_time") {
+        v = AvgOverTime(w);
+      } else if (fn == "sum_over_time") {
+        double sum = 0, comp = 0;
+        for (const auto& x : w) sum = KahanSumInc(x.value, sum, &comp);
+        v = std::isinf(sum) ? sum : sum + comp;
+      } else if (fn == "count_over_time") {
+        v = static_cast<double>(w.size());
+      } else if (fn == "min_over_time" || fn == "max_over_time") {
+        double m = w[0].value;
+        for (const auto& x : w) {
+          if ((fn == "max_over_time" ? x.value > m : x.value < m) || std::isnan(m)) m = x.value;
+        }
+        v = m;
+      } else if (fn == "last_over_time") {
+        v = w.back().value;
+      } else if (fn == "present_over_time") {
+        v = 1;
+      } else if (fn == "stdvar_over_time") {
+        v = StdvarOverTime(w);
+      } else if (fn == "stddev_over_time") {
+        v = std::sqrt(StdvarOverTime(w));
+      } else if (fn == "quantile_over_time" || fn == "mad_over_time") {
+        std::vector<double> vals;
+        vals.reserve(w.size());
+        for (const auto& x : w) vals.push_back(x.value);
+        if (fn == "quantile_over_time") {
+          v = Quantile(params[0].scalars[i], std::move(vals));
+        } else {
+          double median = Quantile(0.5, vals);
+          for (double& x : vals) x = std::fabs(x - median);
+          v = Quantile(0.5, std::move(vals));
+        }
+      } else if (fn == "double_exponential_smoothing" || fn == "holt_winters") {
+        double sf = params[1].scalars[i], tf = params[2].scalars[i];
+        if (sf <= 0 || sf >= 1 || std::isnan(sf)) {
+          ThrowExecution("invalid smoothing factor. Expected: 0 < sf < 1, got: " + GoPercentF(sf));
+        }
+        if (tf <= 0 || tf >= 1 || std::isnan(tf)) {
+          ThrowExecution("invalid trend factor. Expected: 0 < tf < 1, got: " + GoPercentF(tf));
+        }
+        if (w.size() >= 2) v = DoubleExponentialSmoothing(w, sf, tf);
+      } else {
+        ThrowUnsupported("function \"" + fn + "\" is not supported yet");
+      }
+      if (v) o.samples.push_back({t, *v});
+    }
+    if (o.samples.empty()) continue;
+    o.labels = std::move(s.labels);
+    o.drop_name = s.drop_name;
+    if (!keep_name) DropName(&o);
+    out.series.push_back(std::move(o));
+  }
+  MergeSameLabels(&out.series);
+  return out;
+}
+
+}  // namespace otelbox::query::promql

@@ -1,0 +1,66 @@
+#pragma once
+// Runs parsed PromQL test scripts (tests/conformance/promql_script.h) against the real
+// metric store and query::promql::Engine, and judges each `eval` as upstream's promqltest
+// does (../shared/conformance/promql/FORMAT.md §11-§13).
+//
+// Per file: a fresh Database + MetricStore in a temp directory, retention off and a fixed
+// clock (scripts live around t = 0); `clear` opens a new one. The engine is used only
+// through Engine::Instant / Engine::Range and the value types of query/common/value.h.
+//
+// Outcomes:
+//  * passed / failed: the case ran; a failure carries a short classification (`reason`,
+//    what the expectations file lists) and a longer `detail` (expected vs got).
+//  * skipped: the case cannot be set up faithfully because our storage lacks what it
+//    needs: native histograms (FORMAT.md §5, §7; `reason` "native histograms") or start
+//    timestamps (§6; "start timestamps"). Skipped cases are listed in the expectations
+//    file too, so the list only shrinks when support lands.
+// Cases using experimental/feature-gated constructs (§14, §16) run normally and carry
+// `feature` so they can be reported separately.
+//
+// Not thread-safe; one runner per thread.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace otelbox::conformance {
+
+struct RunnerOptions {
+  // Also check that Print(Parse(expr)) parses back to the same text (STYLE.md 3.4).
+  bool round_trip = true;
+  // Upstream's range-mode cross-check of instant queries (FORMAT.md §15.2): run the
+  // expression as a range query from T-1m to T+1m step 1m and compare the points at T.
+  bool range_cross_check = true;
+  // Only evaluate these cases ("file:line"); empty = all.
+  std::vector<std::string> only;
+};
+
+enum class Outcome { kPassed, kFailed, kSkipped };
+
+struct CaseResult {
+  std::string key;  // "file.test:LINE", LINE = the eval header's 1-based line
+  int line = 0;
+  std::string expr;
+  Outcome outcome = Outcome::kPassed;
+  std::string reason;   // one line; empty when passed
+  std::string detail;   // multi-line explanation for --verbose
+  std::string feature;  // experimental/gated construct used, e.g. "limitk"; empty if none
+};
+
+struct FileResult {
+  std::string file;  // base name
+  std::vector<CaseResult> cases;
+  std::vector<std::string> errors;  // script or setup errors outside eval blocks
+  int64_t wall_ms = 0;
+};
+
+// Reads, parses and runs one script. Errors only when the file cannot be read or a store
+// cannot be opened (the case results so far are lost then).
+absl::StatusOr<FileResult> RunScriptFile(const std::string& path, const RunnerOptions& options);
+
+// The experimental/gated construct an expression uses (FORMAT.md §14 table), or "".
+std::string GatedFeature(const std::string& expr);
+
+}  // namespace otelbox::conformance
