@@ -188,12 +188,17 @@ std::string RenderQueryData(const query::Value& value) {
   return out;
 }
 
-std::string RenderSuccess(std::string_view data_json, const std::vector<std::string>& warnings) {
+std::string RenderSuccess(std::string_view data_json, const std::vector<std::string>& warnings,
+                          const std::vector<std::string>& infos) {
   std::string out = "{\"status\":\"success\",\"data\":";
   out.append(data_json);
   if (!warnings.empty()) {
     out += ",\"warnings\":";
     AppendStringArray(&out, warnings);
+  }
+  if (!infos.empty()) {
+    out += ",\"infos\":";
+    AppendStringArray(&out, infos);
   }
   out += '}';
   return out;

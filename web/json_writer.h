@@ -34,8 +34,10 @@ void AppendStringArray(std::string* out, const std::vector<std::string>& items);
 // {"resultType":"…","result":…} — the `data` of /api/v1/query and /query_range.
 std::string RenderQueryData(const query::Value& value);
 
-// {"status":"success","data":<data_json>[,"warnings":[…]]}
-std::string RenderSuccess(std::string_view data_json, const std::vector<std::string>& warnings = {});
+// {"status":"success","data":<data_json>[,"warnings":[…]][,"infos":[…]]}: each list is
+// omitted when empty, as Prometheus' API envelope.
+std::string RenderSuccess(std::string_view data_json, const std::vector<std::string>& warnings = {},
+                          const std::vector<std::string>& infos = {});
 
 // [{"seriesLabels":{…},"exemplars":[{"labels":{…},"value":"…","timestamp":…}]}]
 std::string RenderExemplars(const std::vector<storage::SeriesExemplars>& exemplars);

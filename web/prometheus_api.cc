@@ -16,8 +16,9 @@ namespace {
 // Prometheus >= 2.51 truncates metadata lists at `limit` and says so.
 constexpr char kTruncatedWarning[] = "results truncated due to limit";
 
-HttpResponse Success(std::string_view data, const std::vector<std::string>& warnings = {}) {
-  return HttpResponse::Json(200, RenderSuccess(data, warnings));
+HttpResponse Success(std::string_view data, const std::vector<std::string>& warnings = {},
+                     const std::vector<std::string>& infos = {}) {
+  return HttpResponse::Json(200, RenderSuccess(data, warnings, infos));
 }
 
 HttpResponse Error(const absl::Status& s) { return PrometheusErrorResponse(s); }
@@ -102,7 +103,7 @@ HttpResponse PrometheusApi::Query(const HttpRequest& request) {
   if (auto s = CheckTimeout(request); !s.ok()) return Error(s);
   auto result = engine_->Instant(TenantOf(request), request.Param("query"), *t);
   if (!result.ok()) return Error(result.status());
-  return Success(RenderQueryData(result->value), result->warnings);
+  return Success(RenderQueryData(result->value), result->warnings, result->infos);
 }
 
 HttpResponse PrometheusApi::QueryRange(const HttpRequest& request) {
@@ -127,7 +128,7 @@ HttpResponse PrometheusApi::QueryRange(const HttpRequest& request) {
   if (auto s = CheckTimeout(request); !s.ok()) return Error(s);
   auto result = engine_->Range(TenantOf(request), request.Param("query"), *start, *end, *step);
   if (!result.ok()) return Error(result.status());
-  return Success(RenderQueryData(result->value), result->warnings);
+  return Success(RenderQueryData(result->value), result->warnings, result->infos);
 }
 
 HttpResponse PrometheusApi::Series(const HttpRequest& request) {

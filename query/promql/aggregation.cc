@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "query/promql/evaluator.h"
@@ -34,6 +35,7 @@ struct Group {
   double mean = 0;
   double count = 0;
   bool incremental_mean = false;
+  bool drop_name = false;  // any input still carries a name due for delayed removal
   std::vector<double> values;                      // quantile
   std::vector<std::pair<double, uint32_t>> heap;   // topk/bottomk/limitk: (value, series)
 };
@@ -49,7 +51,10 @@ void Accumulate(const std::string& op, Group* g, double f, bool first) {
     g->value = f;
     g->mean = f;
     g->kahan_c = 0;
-    if (op == "stddev" || op == "stdvar") g->value = 0;
+    if (op == "stddev" || op == "stdvar") {
+      // A NaN or ±Inf input makes the variance NaN, even for a lone sample.
+      g->value = std::isfinite(f) ? 0 : std::numeric_limits<double>::quiet_NaN();
+    }
     if (op == "group") g->value = 1;
     if (op == "quantile") g->values.push_back(f);
     return;
@@ -129,6 +134,25 @@ EvalValue Evaluator::EvalAggregate(const AggregateExpr& a) {
       ThrowInvalid(op + " needs a scalar parameter");
     }
   }
+  if (is_k && param.type == ValueType::kScalar && !param.scalars.empty()) {
+    // As Prometheus' rangeEvalAgg, over the parameter's values at every step: nothing
+    // when all k < 1, else a NaN or out-of-int64 k anywhere is an error.
+    double max = param.scalars[0], min = param.scalars[0];
+    bool nan = false;
+    for (double p : param.scalars) {
+      if (std::isnan(p)) nan = true;
+      max = std::isnan(max) || std::isnan(p) ? std::nan("") : std::max(max, p);
+      min = std::isnan(min) || std::isnan(p) ? std::nan("") : std::min(min, p);
+    }
+    if (max < 1) {
+      EvalValue out;
+      out.type = ValueType::kVector;
+      return out;
+    }
+    if (nan) ThrowExecution("Parameter value is NaN");
+    if (min <= -9.2e18) ThrowExecution("Scalar value " + FormatValue(min) + " underflows int64");
+    if (max >= 9.2e18) ThrowExecution("Scalar value " + FormatValue(max) + " overflows int64");
+  }
   EvalValue in = Eval(*a.expr);
   std::vector<StepVector> steps = ByStep(in);
 
@@ -183,8 +207,8 @@ EvalValue Evaluator::EvalAggregate(const AggregateExpr& a) {
       if (k < 1) continue;
     }
     if (op == "quantile" && (std::isnan(p) || p < 0 || p > 1)) {
-      ctx_->warnings.push_back("PromQL warning: quantile value should be between 0 and 1, got " +
-                               FormatValue(p));
+      ctx_->Warn("PromQL warning: quantile value should be between 0 and 1, got " +
+                     FormatValue(p), a.param->pos);
     }
 
     std::vector<int> order;  // groups in order of first appearance
@@ -211,6 +235,7 @@ EvalValue Evaluator::EvalAggregate(const AggregateExpr& a) {
         continue;
       }
       Accumulate(op, &g, e.v, first);
+      if (in.series[e.series].drop_name) g.drop_name = true;
     }
     for (int gi : order) {
       Group& g = groups[gi];
@@ -227,7 +252,7 @@ EvalValue Evaluator::EvalAggregate(const AggregateExpr& a) {
         }
         continue;
       }
-      builder.Add(step, group_labels[gi], Finish(op, &g, p));
+      builder.Add(step, group_labels[gi], Finish(op, &g, p), g.drop_name);
     }
   }
   EvalValue out;

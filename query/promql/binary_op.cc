@@ -217,11 +217,12 @@ EvalValue Evaluator::EvalBinary(const BinaryExpr& b) {
       if (!inserted) {
         const char* side = one_to_many ? "left" : "right";
         const auto& cur = one.series[e.series].labels;
-        const auto& prev = one.series[it->second->series].labels;
+        // Ordered, so the message is the same from run to run (as Prometheus).
+        std::string dup1 = cur.ToString(), dup2 = one.series[it->second->series].labels.ToString();
+        if (dup1 > dup2) std::swap(dup1, dup2);
         ThrowExecution("found duplicate series for the match group " +
                        MatchedLabels(cur, matching).ToString() + " on the " + side +
-                       " hand-side of the operation: [" + cur.ToString() + ", " +
-                       prev.ToString() +
+                       " hand-side of the operation: [" + dup1 + ", " + dup2 +
                        "];many-to-many matching not allowed: matching labels must be unique "
                        "on one side");
       }
@@ -235,11 +236,8 @@ EvalValue Evaluator::EvalBinary(const BinaryExpr& b) {
       double fl = e.v, fr = oe.v;
       if (one_to_many) std::swap(fl, fr);
       auto [v, keep] = ElemBinop(b.op, fl, fr);
-      if (b.return_bool) {
-        v = keep ? 1 : 0;
-      } else if (!keep) {
-        continue;
-      }
+      if (b.return_bool) v = keep ? 1 : 0;
+      // Matching errors count every pair, also those a comparison then filters out.
       auto key = std::make_pair(e.series, oe.series);
       auto lc = label_cache.find(key);
       if (lc == label_cache.end()) {
@@ -261,12 +259,12 @@ EvalValue Evaluator::EvalBinary(const BinaryExpr& b) {
         for (const auto* g : group) {
           if (*g == labels) {
             ThrowExecution(
-                "multiple matches for matching labels grouping labels must ensure unique "
-                "matches");
+                "multiple matches for labels: grouping labels must ensure unique matches");
           }
         }
       }
       group.push_back(&labels);
+      if (!keep && !b.return_bool) continue;
       bool drop_flag = many.series[e.series].drop_name ||
                        (delayed_names() && (ShouldDropMetricName(b.op) || b.return_bool));
       builder.Add(i, labels, v, drop_flag);

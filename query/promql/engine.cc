@@ -40,14 +40,16 @@ struct Evaluation {
 };
 
 // Runs the evaluation; throws EvalError.
-void Run(const Expr& expr, storage::SeriesQuerier* querier, const EngineOptions& options,
-         std::string_view tenant, Steps steps, Evaluation* out) {
+void Run(std::string_view query, const Expr& expr, storage::SeriesQuerier* querier,
+         const EngineOptions& options, std::string_view tenant, Steps steps, Evaluation* out) {
   QueryContext& ctx = out->ctx;
+  ctx.query = query;
   ctx.querier = querier;
   ctx.options = &options;
   ctx.tenant = tenant;
   ctx.start_ms = steps.start_ms;
   ctx.end_ms = steps.end_ms();
+  ctx.step_ms = steps.step_ms;
   ctx.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms);
   PreloadSelectors(expr, &ctx);
   Evaluator ev(&ctx, steps);
@@ -80,7 +82,7 @@ absl::StatusOr<QueryResult> Engine::Instant(std::string_view tenant, std::string
   t_ms = std::clamp(t_ms, storage::kMinTimeMs, storage::kMaxTimeMs);
   try {
     Evaluation ev;
-    Run(**parsed, querier_, options_, tenant, Steps{t_ms, 0, 1}, &ev);
+    Run(expr, **parsed, querier_, options_, tenant, Steps{t_ms, 0, 1}, &ev);
     EvalValue& v = ev.value;
     QueryResult result;
     switch (v.type) {
@@ -144,7 +146,7 @@ absl::StatusOr<QueryResult> Engine::Range(std::string_view tenant, std::string_v
   Steps steps{start_ms, step_ms, static_cast<size_t>(span / static_cast<uint64_t>(step_ms)) + 1};
   try {
     Evaluation ev;
-    Run(**parsed, querier_, options_, tenant, steps, &ev);
+    Run(expr, **parsed, querier_, options_, tenant, steps, &ev);
     EvalValue& v = ev.value;
     QueryResult result;
     Matrix out;

@@ -112,6 +112,27 @@ void MergeSameLabels(std::vector<Series>* series) {
 
 // ---- QueryContext ----
 
+std::string QueryContext::Position(int32_t pos) const {
+  if (pos < 0 || static_cast<size_t>(pos) > query.size()) return "invalid position";
+  int line = 1;
+  int32_t last_break = -1;
+  for (int32_t i = 0; i < pos; ++i) {
+    if (query[static_cast<size_t>(i)] == '\n') {
+      last_break = i;
+      ++line;
+    }
+  }
+  return std::to_string(line) + ":" + std::to_string(pos - last_break);
+}
+
+void QueryContext::Warn(std::string message, int32_t pos) {
+  warnings.push_back(std::move(message) + " (" + Position(pos) + ")");
+}
+
+void QueryContext::Info(std::string message, int32_t pos) {
+  infos.push_back(std::move(message) + " (" + Position(pos) + ")");
+}
+
 void QueryContext::CheckDeadline() {
   if ((++deadline_counter & 63) == 0) CheckDeadlineNow();
 }
@@ -150,6 +171,7 @@ void SeriesBuilder::Add(size_t step, const storage::Labels& labels, double v, bo
     if (!s.samples.empty() && s.samples.back().t_ms == t) {
       ThrowExecution("vector cannot contain metrics with the same labelset");
     }
+    if (drop_name) s.drop_name = true;
   }
   out_[it->second].samples.push_back({t, v});
 }
@@ -218,6 +240,12 @@ EvalValue Evaluator::Eval(const Expr& e) {
   } else if (auto* sq = e.As<SubqueryExpr>()) {
     out = EvalSubqueryTop(*sq);
   } else if (auto* c = e.As<Call>()) {
+    if ((c->func == "sort" || c->func == "sort_desc" || c->func == "sort_by_label" ||
+         c->func == "sort_by_label_desc") &&
+        ctx_->start_ms != ctx_->end_ms) {
+      ctx_->Warn("PromQL warning: sort is ineffective for range queries since results are "
+                 "always ordered by labels", e.pos);
+    }
     out = EvalCall(*c);
   } else if (auto* a = e.As<AggregateExpr>()) {
     out = EvalAggregate(*a);

@@ -82,12 +82,20 @@ struct QueryContext {
   std::string_view tenant;
   int64_t start_ms = 0;  // the query's start/end, for @ start() / @ end()
   int64_t end_ms = 0;
+  int64_t step_ms = 0;  // the query's resolution, 0 for instant queries (step())
   std::chrono::steady_clock::time_point deadline;
   int64_t loaded_samples = 0;
   std::map<const VectorSelector*, std::vector<storage::SeriesData>> selected;
+  std::string_view query;  // the query text, for annotation positions
   std::vector<std::string> warnings;
   std::vector<std::string> infos;
   uint32_t deadline_counter = 0;
+
+  // Adds an annotation ending in the position of the expression it is about, as
+  // Prometheus does: "PromQL warning: ... (line:column)", both 1-based.
+  void Warn(std::string message, int32_t pos);
+  void Info(std::string message, int32_t pos);
+  std::string Position(int32_t pos) const;
 
   void CheckDeadline();
   void CheckDeadlineNow();
@@ -128,7 +136,8 @@ class Evaluator {
   EvalValue EvalAggregate(const AggregateExpr& a);  // aggregation.cc
   EvalValue EvalCall(const Call& c);                // functions.cc
   EvalValue EvalRangeFunction(const Call& c);       // functions_range.cc
-  EvalValue EvalHistogramQuantile(const Call& c);   // functions_histogram.cc
+  // histogram_quantile and histogram_fraction over classic buckets (functions_histogram.cc).
+  EvalValue EvalHistogramQuantile(const Call& c);
   EvalValue EvalLabelFunction(const Call& c);       // functions_label.cc
 
   // A range-vector argument, loaded once and sliced per step.

@@ -15,12 +15,15 @@ namespace {
 
 bool IsExperimental(std::string_view fn) {
   return fn == "sort_by_label" || fn == "sort_by_label_desc" || fn == "mad_over_time" ||
-         fn == "double_exponential_smoothing" || fn == "holt_winters";
+         fn == "double_exponential_smoothing" || fn == "holt_winters" ||
+         fn.starts_with("ts_of_") || fn == "start" || fn == "end" || fn == "range" ||
+         fn == "step";
 }
 
 bool IsNativeHistogramFunction(std::string_view fn) {
-  return fn == "histogram_avg" || fn == "histogram_count" || fn == "histogram_fraction" ||
-         fn == "histogram_stddev" || fn == "histogram_stdvar" || fn == "histogram_sum";
+  // histogram_fraction also works on classic `le` buckets (functions_histogram.cc).
+  return fn == "histogram_avg" || fn == "histogram_count" || fn == "histogram_stddev" ||
+         fn == "histogram_stdvar" || fn == "histogram_sum";
 }
 
 // Go's math.Max / math.Min: NaN wins.
@@ -117,7 +120,7 @@ EvalValue Evaluator::EvalCall(const Call& c) {
   for (size_t i = 0; i < info->arg_types.size() && i < c.args.size(); ++i) {
     if (info->arg_types[i] == ValueType::kMatrix) return EvalRangeFunction(c);
   }
-  if (fn == "histogram_quantile") return EvalHistogramQuantile(c);
+  if (fn == "histogram_quantile" || fn == "histogram_fraction") return EvalHistogramQuantile(c);
   if (fn == "label_replace" || fn == "label_join" || fn == "sort_by_label" ||
       fn == "sort_by_label_desc") {
     return EvalLabelFunction(c);
@@ -130,6 +133,17 @@ EvalValue Evaluator::EvalCall(const Call& c) {
       out.scalars.push_back(fn == "pi" ? std::numbers::pi
                                        : static_cast<double>(steps_.At(i)) / 1000.0);
     }
+    return out;
+  }
+  if (fn == "start" || fn == "end" || fn == "range" || fn == "step") {
+    // The query's own parameters in seconds, the same at every step (also inside
+    // subqueries).
+    int64_t ms = fn == "start" ? ctx_->start_ms
+                 : fn == "end" ? ctx_->end_ms
+                 : fn == "range" ? ctx_->end_ms - ctx_->start_ms
+                                 : ctx_->step_ms;
+    out.type = ValueType::kScalar;
+    out.scalars.assign(steps_.count, static_cast<double>(ms) / 1000.0);
     return out;
   }
   if (fn == "timestamp") {

@@ -1,4 +1,4 @@
-// histogram_quantile over classic `le` buckets, as Prometheus' quantile.go
+// histogram_quantile and histogram_fraction over classic `le` buckets, as Prometheus' quantile.go
 // BucketQuantile: coalesced duplicate bounds, monotonicity forced, linear interpolation
 // inside the bucket. Native histograms are not supported.
 
@@ -88,11 +88,71 @@ bool ParseBound(std::string_view s, double* v) {
   return end == str.c_str() + str.size();
 }
 
+// Prometheus' BucketFraction: the estimated share of observations in (lower, upper],
+// interpolating linearly inside the buckets the bounds fall in.
+double BucketFraction(double lower, double upper, std::vector<Bucket> buckets) {
+  if (buckets.empty()) return std::nan("");
+  std::sort(buckets.begin(), buckets.end(),
+            [](const Bucket& a, const Bucket& b) { return a.upper < b.upper; });
+  if (!std::isinf(buckets.back().upper) || buckets.back().upper < 0) return std::nan("");
+  std::vector<Bucket> co;
+  for (const auto& b : buckets) {
+    if (!co.empty() && co.back().upper == b.upper) {
+      co.back().count += b.count;
+    } else {
+      co.push_back(b);
+    }
+  }
+  double count = co.back().count;
+  if (count == 0 || std::isnan(lower) || std::isnan(upper)) return std::nan("");
+  if (lower >= upper) return 0;
+  double rank = 0, lower_rank = 0, upper_rank = 0;
+  bool lower_set = false, upper_set = false;
+  // Positive buckets only when the first upper bound is above 0: the first bucket
+  // starts at 0, else at -Inf.
+  double lower_bound = co[0].upper <= 0 ? -INFINITY : 0.0;
+  for (size_t i = 0; i < co.size(); ++i) {
+    if (i > 0) lower_bound = co[i - 1].upper;
+    double upper_bound = co[i].upper;
+    // No interpolation inside an infinite-width bucket: it contributes nothing.
+    auto interpolate = [&](double v) {
+      if (lower_bound == -INFINITY) return co[i].count;
+      return rank + (co[i].count - rank) * (v - lower_bound) / (upper_bound - lower_bound);
+    };
+    if (!lower_set && lower_bound >= lower) {
+      lower_rank = rank;
+      lower_set = true;
+    }
+    if (!upper_set && lower_bound >= upper) {
+      upper_rank = rank;
+      upper_set = true;
+    }
+    if (lower_set && upper_set) break;
+    if (!lower_set && lower_bound < lower && upper_bound > lower) {
+      lower_rank = interpolate(lower);
+      lower_set = true;
+    }
+    if (!upper_set && lower_bound < upper && upper_bound > upper) {
+      upper_rank = interpolate(upper);
+      upper_set = true;
+    }
+    if (lower_set && upper_set) break;
+    rank = co[i].count;
+  }
+  if (!lower_set || lower_rank > count) lower_rank = count;
+  if (!upper_set || upper_rank > count) upper_rank = count;
+  return (upper_rank - lower_rank) / count;
+}
+
 }  // namespace
 
 EvalValue Evaluator::EvalHistogramQuantile(const Call& c) {
+  const bool fraction = c.func == "histogram_fraction";
+  const Expr& input = *c.args[fraction ? 2 : 1];
   EvalValue q = Eval(*c.args[0]);
-  EvalValue v = Eval(*c.args[1]);
+  EvalValue upper;
+  if (fraction) upper = Eval(*c.args[1]);
+  EvalValue v = Eval(input);
   std::vector<StepVector> steps = ByStep(v);
 
   // Per input series: its bucket bound and group (labels without le and __name__).
@@ -106,10 +166,11 @@ EvalValue Evaluator::EvalHistogramQuantile(const Call& c) {
     const auto& labels = v.series[i].labels;
     if (!ParseBound(labels.Get("le"), &bound[i])) {
       if (!bad_bucket_warned) {
-        ctx_->warnings.push_back("PromQL warning: bucket label \"le\" is missing or has a "
-                                 "malformed value of \"" + std::string(labels.Get("le")) +
-                                 "\" for metric name \"" +
-                                 std::string(labels.Get(storage::kMetricNameLabel)) + "\"");
+        ctx_->Warn("PromQL warning: bucket label \"le\" is missing or has a "
+                   "malformed value of \"" + std::string(labels.Get("le")) +
+                   "\" for metric name \"" +
+                   std::string(labels.Get(storage::kMetricNameLabel)) + "\"",
+                   input.pos);
         bad_bucket_warned = true;
       }
       continue;
@@ -142,9 +203,17 @@ EvalValue Evaluator::EvalHistogramQuantile(const Call& c) {
       if (buckets[g].empty()) order.push_back(g);
       buckets[g].push_back({bound[e.series], e.v});
     }
-    if (!order.empty() && !warned_q && (std::isnan(phi) || phi < 0 || phi > 1)) {
-      ctx_->warnings.push_back("PromQL warning: quantile value should be between 0 and 1, got " +
-                               FormatValue(phi));
+    if (fraction) {
+      for (int g : order) {
+        double f = BucketFraction(phi, upper.scalars[step], std::move(buckets[g]));
+        builder.Add(step, group_labels[g], f, group_drop[g]);
+        buckets[g].clear();
+      }
+      continue;
+    }
+    if (!warned_q && (std::isnan(phi) || phi < 0 || phi > 1)) {
+      ctx_->Warn("PromQL warning: quantile value should be between 0 and 1, got " +
+                     FormatValue(phi), c.args[0]->pos);
       warned_q = true;
     }
     for (int g : order) {
@@ -152,10 +221,10 @@ EvalValue Evaluator::EvalHistogramQuantile(const Call& c) {
       double r = BucketQuantile(phi, std::move(buckets[g]), &forced);
       buckets[g].clear();
       if (forced && !warned_forced) {
-        ctx_->infos.push_back(
+        ctx_->Info(
             "PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see "
             "https://prometheus.io/docs/prometheus/latest/querying/functions/"
-            "#histogram_quantile)");
+            "#histogram_quantile)", input.pos);
         warned_forced = true;
       }
       builder.Add(step, group_labels[g], r, group_drop[g]);

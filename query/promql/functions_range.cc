@@ -161,7 +161,7 @@ EvalValue Evaluator::EvalRangeFunction(const Call& c) {
     if (i != matrix_arg) params[i] = Eval(*c.args[i]);
   }
   RangeSource src = EvalRangeSource(*c.args[matrix_arg]);
-  bool keep_name = fn == "last_over_time";
+  bool keep_name = fn == "last_over_time" || fn == "first_over_time";
 
   EvalValue out;
   out.type = ValueType::kVector;
@@ -202,9 +202,10 @@ EvalValue Evaluator::EvalRangeFunction(const Call& c) {
     for (const auto& s : src.series) {
       std::string_view name = s.labels.Get(storage::kMetricNameLabel);
       if (!name.empty() && !IsCounterName(name)) {
-        ctx_->infos.push_back(
+        ctx_->Info(
             "PromQL info: metric might not be a counter, name does not end in "
-            "_total/_sum/_count/_bucket: \"" + std::string(name) + "\"");
+            "_total/_sum/_count/_bucket: \"" + std::string(name) + "\"",
+            c.args[0]->pos);
         break;
       }
     }
@@ -212,8 +213,9 @@ EvalValue Evaluator::EvalRangeFunction(const Call& c) {
   if (fn == "quantile_over_time") {
     for (double q : params[0].scalars) {
       if (std::isnan(q) || q < 0 || q > 1) {
-        ctx_->warnings.push_back(
-            "PromQL warning: quantile value should be between 0 and 1, got " + FormatValue(q));
+        ctx_->Warn(
+            "PromQL warning: quantile value should be between 0 and 1, got " + FormatValue(q),
+            c.args[0]->pos);
         break;
       }
     }
@@ -276,6 +278,24 @@ EvalValue Evaluator::EvalRangeFunction(const Call& c) {
         v = m;
       } else if (fn == "last_over_time") {
         v = w.back().value;
+      } else if (fn == "first_over_time") {
+        v = w.front().value;
+      } else if (fn == "ts_of_first_over_time") {
+        v = static_cast<double>(w.front().t_ms) / 1000;
+      } else if (fn == "ts_of_last_over_time") {
+        v = static_cast<double>(w.back().t_ms) / 1000;
+      } else if (fn == "ts_of_max_over_time" || fn == "ts_of_min_over_time") {
+        // The newest sample holding the extreme value (ties go to the later one).
+        bool is_max = fn == "ts_of_max_over_time";
+        double m = w[0].value;
+        int64_t ts = w[0].t_ms;
+        for (const auto& x : w) {
+          if ((is_max ? x.value >= m : x.value <= m) || std::isnan(m)) {
+            m = x.value;
+            ts = x.t_ms;
+          }
+        }
+        v = static_cast<double>(ts) / 1000;
       } else if (fn == "present_over_time") {
         v = 1;
       } else if (fn == "stdvar_over_time") {

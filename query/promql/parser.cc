@@ -32,22 +32,35 @@ enum Prec : int {
   kPrecPow = 6,
 };
 
+// PromQL keywords and aggregator names are case-insensitive (lex.go looks them up
+// lowercased); function and label names are not.
+std::string Lower(std::string_view w) {
+  std::string out(w);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 bool IsKeyword(std::string_view w) {
   static constexpr std::string_view kKeywords[] = {
       "and", "or", "unless", "atan2", "by", "without", "on", "ignoring", "group_left",
       "group_right", "bool", "offset"};
+  std::string lower = Lower(w);
   for (auto k : kKeywords) {
-    if (w == k) return true;
+    if (lower == k) return true;
   }
   return false;
 }
+
+bool IsAggregatorWord(std::string_view w) { return IsAggregator(Lower(w)); }
 
 std::string Describe(const Token& t) {
   switch (t.type) {
     case TokenType::kEOF: return "end of input";
     case TokenType::kIdentifier:
     case TokenType::kMetricIdentifier:
-      if (IsKeyword(t.text) || IsAggregator(t.text)) return "<" + t.text + ">";
+      if (IsKeyword(t.text) || IsAggregatorWord(t.text)) return "<" + Lower(t.text) + ">";
       return "identifier \"" + t.text + "\"";
     case TokenType::kNumber: return "number \"" + t.text + "\"";
     case TokenType::kDuration: return "duration \"" + t.text + "\"";
@@ -106,7 +119,7 @@ class Parser {
   }
   bool Is(TokenType t) const { return tok_.type == t; }
   bool IsWord(std::string_view w) const {
-    return tok_.type == TokenType::kIdentifier && tok_.text == w;
+    return tok_.type == TokenType::kIdentifier && Lower(tok_.text) == w;
   }
   Token Expect(TokenType t, std::string_view context) {
     if (tok_.type != t) Unexpected(tok_, context);
@@ -146,12 +159,14 @@ class Parser {
       case TokenType::kLss: return BinaryOp::kLss;
       case TokenType::kGte: return BinaryOp::kGte;
       case TokenType::kLte: return BinaryOp::kLte;
-      case TokenType::kIdentifier:
-        if (tok_.text == "and") return BinaryOp::kAnd;
-        if (tok_.text == "or") return BinaryOp::kOr;
-        if (tok_.text == "unless") return BinaryOp::kUnless;
-        if (tok_.text == "atan2") return BinaryOp::kAtan2;
+      case TokenType::kIdentifier: {
+        std::string w = Lower(tok_.text);
+        if (w == "and") return BinaryOp::kAnd;
+        if (w == "or") return BinaryOp::kOr;
+        if (w == "unless") return BinaryOp::kUnless;
+        if (w == "atan2") return BinaryOp::kAtan2;
         return std::nullopt;
+      }
       default: return std::nullopt;
     }
   }
@@ -211,7 +226,7 @@ class Parser {
     }
     if (IsWord("on") || IsWord("ignoring")) {
       VectorMatching vm;
-      vm.on = tok_.text == "on";
+      vm.on = IsWord("on");
       vm.explicit_matching = true;
       Advance();
       vm.labels = ParseLabelList();
@@ -220,7 +235,7 @@ class Parser {
           Fail(tok_.pos, "no grouping allowed for \"" + std::string(BinaryOpSymbol(bin->op)) +
                              "\" operation");
         }
-        vm.card = tok_.text == "group_left" ? VectorMatching::Card::kManyToOne
+        vm.card = IsWord("group_left") ? VectorMatching::Card::kManyToOne
                                             : VectorMatching::Card::kOneToMany;
         Advance();
         if (Is(TokenType::kLeftParen)) vm.include = ParseLabelList();
@@ -341,7 +356,7 @@ class Parser {
     if (at->has_value()) Fail(kw.pos, "@ <timestamp> may not be set multiple times");
     AtModifier m;
     if (IsWord("start") || IsWord("end")) {
-      m.kind = tok_.text == "start" ? AtModifier::Kind::kStart : AtModifier::Kind::kEnd;
+      m.kind = IsWord("start") ? AtModifier::Kind::kStart : AtModifier::Kind::kEnd;
       Advance();
       Expect(TokenType::kLeftParen, "in @ modifier, expected \"(\"");
       Expect(TokenType::kRightParen, "in @ modifier, expected \")\"");
@@ -353,8 +368,17 @@ class Parser {
       } else if (Is(TokenType::kAdd)) {
         Advance();
       }
-      if (!Is(TokenType::kNumber)) Unexpected(tok_, "in @, expected timestamp");
-      double secs = ParseNumber(tok_.text);
+      double secs = 0;
+      if (Is(TokenType::kNumber)) {
+        secs = ParseNumber(tok_.text);
+      } else if (Is(TokenType::kDuration)) {
+        // `@ 100s`, `@ 1m40s`: Prometheus 3 takes a duration as seconds since the epoch.
+        auto d = ParseDuration(tok_.text);
+        if (!d.ok()) Fail(tok_.pos, std::string(d.status().message()));
+        secs = static_cast<double>(*d) / 1000.0;
+      } else {
+        Unexpected(tok_, "in @, expected timestamp");
+      }
       if (neg) secs = -secs;
       if (!std::isfinite(secs) || std::fabs(secs) > 9e12) {
         Fail(tok_.pos, "timestamp out of bounds for @ modifier: " + tok_.text);
@@ -460,7 +484,7 @@ class Parser {
         Advance();
         return ParseSelector(t.text, t.pos);
       case TokenType::kIdentifier: {
-        if (IsAggregator(t.text)) return ParseAggregation();
+        if (IsAggregatorWord(t.text)) return ParseAggregation();
         if (IsKeyword(t.text)) Unexpected(t, "");
         Advance();
         if (Is(TokenType::kLeftParen)) return ParseCall(t);
@@ -491,12 +515,22 @@ class Parser {
     Token rp = tok_;
     Advance();
     size_t n = call.args.size(), want = f->arg_types.size();
-    bool count_ok = f->variadic == 0   ? n == want
-                    : f->variadic > 0 ? n + static_cast<size_t>(f->variadic) >= want && n <= want
-                                      : n >= want;
-    if (!count_ok) {
-      Fail(name.pos, "expected " + std::to_string(want) + " argument(s) in call to \"" +
-                         name.text + "\", got " + std::to_string(n));
+    // As Prometheus' checkAST: a variadic function may omit its last argument type
+    // entirely (label_join(v, "dst", ","), sort_by_label(v)) and repeat it up to
+    // `variadic` times (unbounded when -1).
+    if (f->variadic == 0) {
+      if (n != want) {
+        Fail(name.pos, "expected " + std::to_string(want) + " argument(s) in call to \"" +
+                           name.text + "\", got " + std::to_string(n));
+      }
+    } else if (n + 1 < want) {
+      Fail(name.pos, "expected at least " + std::to_string(want - 1) +
+                         " argument(s) in call to \"" + name.text + "\", got " +
+                         std::to_string(n));
+    } else if (f->variadic > 0 && n > want - 1 + static_cast<size_t>(f->variadic)) {
+      Fail(name.pos, "expected at most " + std::to_string(want - 1 + static_cast<size_t>(f->variadic)) +
+                         " argument(s) in call to \"" + name.text + "\", got " +
+                         std::to_string(n));
     }
     for (size_t i = 0; i < n; ++i) {
       ValueType expected = f->arg_types[std::min(i, want - 1)];
@@ -514,9 +548,9 @@ class Parser {
     Token op = tok_;
     Advance();
     AggregateExpr agg;
-    agg.op = op.text;
+    agg.op = Lower(op.text);
     auto grouping = [&] {
-      agg.without = tok_.text == "without";
+      agg.without = IsWord("without");
       agg.has_grouping = true;
       Advance();
       agg.grouping = ParseLabelList();

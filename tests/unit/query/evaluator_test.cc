@@ -366,7 +366,15 @@ TEST_F(EvaluatorTest, DelayedNameRemoval) {
   EngineOptions o;
   o.enable_delayed_name_removal = true;
   Engine delayed(&querier_, o);
+  // Aggregating by __name__ still sees the name, but the result drops it at the end
+  // (Prometheus 3, name_label_dropping.test); label_replace onto __name__ keeps it.
   auto r = delayed.Instant("t", "sum by (__name__) (rate(http_requests_total[1m]))", 300 * kS);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(std::get<Vector>(r->value).at(0).labels.Has("__name__"));
+  r = delayed.Instant("t",
+                      "label_replace(sum by (__name__) (rate(http_requests_total[1m])), "
+                      "\"__name__\", \"$1\", \"__name__\", \"(.+)\")",
+                      300 * kS);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(std::get<Vector>(r->value).at(0).labels.Get("__name__"), "http_requests_total");
   r = delayed.Instant("t", "rate(http_requests_total[1m])", 300 * kS);
@@ -379,7 +387,7 @@ TEST_F(EvaluatorTest, Annotations) {
   ASSERT_EQ(r->infos.size(), 1u);
   EXPECT_EQ(r->infos[0],
             "PromQL info: metric might not be a counter, name does not end in "
-            "_total/_sum/_count/_bucket: \"s\"");
+            "_total/_sum/_count/_bucket: \"s\" (1:6)");
   r = engine_.Instant("t", "histogram_quantile(0.5, nm_bucket)", 0);
   EXPECT_EQ(r->infos.size(), 1u);
 }

@@ -63,6 +63,21 @@ TEST_F(ApiTest, QueryWithoutTimeUsesNow) {
             R"({"metric":{"__name__":"up","instance":"i-1","job":"api"},"value":[1700000060,"1"]}]}})");
 }
 
+TEST_F(ApiTest, QueryRendersInfos) {
+  // rate() over a metric not named like a counter: Prometheus answers with an info.
+  auto r = Call("GET", "/api/v1/query?query=rate(up%5B1m%5D)&time=1700000060");
+  EXPECT_EQ(r.status, 200);
+  const std::string want_infos =
+      R"x("infos":["PromQL info: metric might not be a counter, name does not )x"
+      R"x(end in _total/_sum/_count/_bucket: \"up\" (1:6)"])x";
+  EXPECT_NE(r.body.find(want_infos), std::string::npos)
+      << r.body;
+  EXPECT_EQ(r.body.find("\"warnings\""), std::string::npos) << r.body;
+  // No infos: no key.
+  EXPECT_EQ(Call("GET", "/api/v1/query?query=up&time=1700000060").body.find("infos"),
+            std::string::npos);
+}
+
 TEST_F(ApiTest, QueryRange) {
   auto r = Call("POST", "/api/v1/query_range", "query=up&start=1700000000&end=1700000060&step=15");
   EXPECT_EQ(r.status, 200);

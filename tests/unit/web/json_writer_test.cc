@@ -74,6 +74,12 @@ TEST(JsonWriterTest, ContractGoldens) {
   // Warnings after data.
   EXPECT_EQ(RenderSuccess("[]", {"results truncated due to limit"}),
             R"({"status":"success","data":[],"warnings":["results truncated due to limit"]})");
+  // Infos follow warnings; each list is omitted when empty.
+  EXPECT_EQ(RenderSuccess("[]", {"PromQL warning: w (1:1)"}, {"PromQL info: i (1:6)"}),
+            R"x({"status":"success","data":[],"warnings":["PromQL warning: w (1:1)"],)x"
+            R"x("infos":["PromQL info: i (1:6)"]})x");
+  EXPECT_EQ(RenderSuccess("[]", {}, {"PromQL info: i (1:6)"}),
+            R"x({"status":"success","data":[],"infos":["PromQL info: i (1:6)"]})x");
 }
 
 TEST(JsonWriterTest, ExemplarsAndMetadata) {
