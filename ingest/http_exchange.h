@@ -26,6 +26,11 @@ struct IngestReply {
 struct IngestLimits {
   // OTLP recommends 64 MiB; applied to the body before and after decompression (413 over).
   size_t max_body_bytes = 64 << 20;
+  // Budget of request bytes being decoded and written at once (0: unlimited). A request is
+  // charged kAdmissionBytesPerBodyByte times its body size: decoded protobuf, translated
+  // series and the storage batch take several times the wire size in memory.
+  size_t max_inflight_bytes = size_t{512} << 20;
 };
+inline constexpr size_t kAdmissionBytesPerBodyByte = 8;
 
 }  // namespace otelbox::ingest

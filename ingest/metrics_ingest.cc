@@ -3,6 +3,7 @@
 #include <google/protobuf/arena.h>
 
 #include <exception>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "google/rpc/status.pb.h"
+#include "ingest/admission.h"
 #include "ingest/compression.h"
 #include "ingest/otlp/grpc_metrics_service.h"
 #include "ingest/otlp/metrics_translator.h"
@@ -25,6 +27,7 @@ namespace collector = opentelemetry::proto::collector::metrics::v1;
 
 constexpr char kProtobufType[] = "application/x-protobuf";
 constexpr char kJsonType[] = "application/json";
+constexpr char kOverloaded[] = "otelbox is ingesting as much as it can; retry later";
 
 enum class Encoding { kProtobuf, kJson, kUnsupported };
 
@@ -98,9 +101,17 @@ IngestReply StatusReply(int http_status, Encoding enc, const absl::Status& statu
 }  // namespace
 
 struct MetricsIngest::Impl {
+  Impl(storage::MetricAppender* a, SelfMetrics* m, IngestLimits l)
+      : appender(a), metrics(m), limits(l), admission(l.max_inflight_bytes) {}
+
   storage::MetricAppender* appender;
   SelfMetrics* metrics;
   IngestLimits limits;
+  Admission admission;
+
+  std::optional<Admission::Ticket> Admit(size_t body_bytes) {
+    return admission.TryAcquire(body_bytes * kAdmissionBytesPerBodyByte);
+  }
 
   void CountRequest(std::string_view protocol, std::string_view code) {
     if (metrics == nullptr) return;
@@ -152,6 +163,12 @@ struct MetricsIngest::Impl {
                              "request body exceeds the limit of ", limits.max_body_bytes,
                              " bytes")));
     }
+    auto ticket = Admit(request.body.size());
+    if (!ticket) {
+      IngestReply reply = StatusReply(429, enc, absl::ResourceExhaustedError(kOverloaded));
+      reply.headers.emplace_back("Retry-After", "1");
+      return reply;
+    }
     auto body = DecodeHttpContentEncoding(request.content_encoding, request.body,
                                           limits.max_body_bytes);
     if (!body.ok()) {
@@ -197,6 +214,13 @@ struct MetricsIngest::Impl {
       return TextReply(413, absl::StrCat("request body exceeds the limit of ",
                                          limits.max_body_bytes, " bytes"));
     }
+    auto ticket = Admit(request.body.size());
+    if (!ticket) {
+      // Prometheus' remote_write retries 429 (retry_on_http_429) with backoff.
+      IngestReply reply = TextReply(429, kOverloaded);
+      reply.headers.emplace_back("Retry-After", "1");
+      return reply;
+    }
     google::protobuf::Arena arena;
     auto* req = google::protobuf::Arena::CreateMessage<::prometheus::WriteRequest>(&arena);
     if (auto decoded = DecodeWriteRequest(request.body, limits.max_body_bytes, req); !decoded.ok()) {
@@ -224,7 +248,7 @@ struct MetricsIngest::Impl {
 
 MetricsIngest::MetricsIngest(storage::MetricAppender* appender, SelfMetrics* metrics,
                              IngestLimits limits)
-    : impl_(std::make_unique<Impl>(Impl{appender, metrics, limits})) {}
+    : impl_(std::make_unique<Impl>(appender, metrics, limits)) {}
 
 MetricsIngest::~MetricsIngest() = default;
 
@@ -265,7 +289,11 @@ std::unique_ptr<grpc::Service> MetricsIngest::MakeGrpcService() {
           -> absl::StatusOr<otlp::ExportOutcome> {
         absl::StatusOr<otlp::ExportOutcome> out = absl::InternalError("internal error");
         try {
-          out = impl->ExportOtlp(tenant, req, "otlp_grpc");
+          // UNAVAILABLE is OTLP's retryable backpressure code (RESOURCE_EXHAUSTED is only
+          // retried with RetryInfo attached).
+          auto ticket = impl->Admit(req.ByteSizeLong());
+          out = ticket ? impl->ExportOtlp(tenant, req, "otlp_grpc")
+                       : absl::UnavailableError(kOverloaded);
         } catch (const std::exception& e) {
           LogError(absl::StrCat("otlp grpc metrics ingest failed: ", e.what()));
         } catch (...) {
