@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "common/utf8.h"
 #include "query/promql/ast_printer.h"
 
 namespace otelbox::web {
@@ -9,34 +10,6 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-size_t Utf8Len(std::string_view s, size_t i, uint32_t* rune) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  size_t n;
-  uint32_t min;
-  if (c < 0x80) {
-    *rune = c;
-    return 1;
-  }
-  if ((c & 0xE0) == 0xC0) {
-    n = 2, min = 0x80;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3, min = 0x800;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  uint32_t r = c & (0x7F >> n);
-  for (size_t k = 1; k < n; ++k) {
-    unsigned char d = static_cast<unsigned char>(s[i + k]);
-    if ((d & 0xC0) != 0x80) return 0;
-    r = (r << 6) | (d & 0x3F);
-  }
-  if (r < min || r > 0x10FFFF || (r >= 0xD800 && r < 0xE000)) return 0;
-  *rune = r;
-  return n;
-}
 
 }  // namespace
 
@@ -44,7 +17,7 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
   for (size_t i = 0; i < s.size();) {
     uint32_t rune = 0;
-    size_t n = Utf8Len(s, i, &rune);
+    size_t n = DecodeUtf8(s, i, &rune);
     if (n == 0) {
       out->append("\\ufffd");
       ++i;

@@ -39,7 +39,4 @@ absl::StatusOr<std::vector<storage::MatcherSet>> MatchParams(const HttpRequest& 
 // "http.method". Returns `name` unchanged when it is not escaped or the escape is invalid.
 std::string UnescapeLabelName(std::string_view name);
 
-// True when `s` is valid UTF-8.
-bool IsValidUtf8(std::string_view s);
-
 }  // namespace otelbox::web

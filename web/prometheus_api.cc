@@ -1,5 +1,7 @@
 #include "web/prometheus_api.h"
 
+#include "common/utf8.h"
+
 #include <algorithm>
 #include <map>
 

@@ -8,48 +8,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/escaping.h"
+#include "common/utf8.h"
 #include "ingest/compression.h"
 #include "ingest/string_util.h"
 
 namespace otelbox::ingest {
 namespace {
 
-bool ValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = s[i];
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;  // truncated sequence
-    for (size_t k = 1; k <= n; ++k) {
-      const unsigned char cc = s[i + k];
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = cp << 6 | (cc & 0x3F);
-    }
-    // Overlong forms, surrogates and out-of-range code points are invalid.
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
 
 bool ValidLabelName(std::string_view name) {
   if (name.empty()) return false;
@@ -77,12 +42,12 @@ absl::Status ValidateSeries(const ::prometheus::TimeSeries& ts) {
   std::vector<std::string_view> names;
   names.reserve(ts.labels_size());
   for (const auto& l : ts.labels()) {
-    if (!ValidUtf8(l.name()) || !ValidLabelName(l.name())) {
+    if (!IsValidUtf8(l.name()) || !ValidLabelName(l.name())) {
       return absl::InvalidArgumentError(absl::StrCat("invalid label name \"",
                                                      absl::CEscape(l.name()),
                                                      "\" in series ", SeriesString(ts.labels())));
     }
-    if (!ValidUtf8(l.value())) {
+    if (!IsValidUtf8(l.value())) {
       return absl::InvalidArgumentError(absl::StrCat("invalid UTF-8 in the value of label \"",
                                                      l.name(), "\" in series ",
                                                      SeriesString(ts.labels())));
@@ -125,7 +90,7 @@ absl::StatusOr<storage::MetricBatch> TranslateWriteRequest(const ::prometheus::W
       // Exemplar labels are advisory: drop the ones that are not valid label names.
       std::vector<storage::Label> labels;
       for (const auto& l : e.labels()) {
-        if (ValidLabelName(l.name()) && ValidUtf8(l.value())) labels.push_back({l.name(), l.value()});
+        if (ValidLabelName(l.name()) && IsValidUtf8(l.value())) labels.push_back({l.name(), l.value()});
       }
       s.exemplars.push_back({storage::Labels(std::move(labels)), e.timestamp(), e.value()});
     }

@@ -4,37 +4,12 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/utf8.h"
 #include "query/common/duration.h"
 #include "query/promql/parser.h"
 
 namespace otelbox::query::promql {
 namespace {
-
-// Length of the valid UTF-8 sequence at s[i], or 0 when invalid.
-size_t Utf8Len(std::string_view s, size_t i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  size_t n;
-  uint32_t min;
-  if (c < 0x80) return 1;
-  if ((c & 0xE0) == 0xC0) {
-    n = 2, min = 0x80;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3, min = 0x800;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  uint32_t r = c & (0x7F >> n);
-  for (size_t k = 1; k < n; ++k) {
-    unsigned char d = static_cast<unsigned char>(s[i + k]);
-    if ((d & 0xC0) != 0x80) return 0;
-    r = (r << 6) | (d & 0x3F);
-  }
-  if (r < min || r > 0x10FFFF || (r >= 0xD800 && r < 0xE000)) return 0;
-  return n;
-}
 
 std::string QuoteNameIfNeeded(const std::string& name) {
   return IsLegacyLabelName(name) ? name : GoQuote(name);
@@ -158,7 +133,8 @@ std::string GoQuote(std::string_view s) {
   std::string out = "\"";
   for (size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = Utf8Len(s, i);
+    uint32_t rune;
+    size_t n = DecodeUtf8(s, i, &rune);
     if (n == 0) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
