@@ -58,7 +58,7 @@ struct PostingKeyParts {
 // receives how many components (tenant=1, day=2, name=3, value=4, id=5) were present.
 bool ParsePostingKey(std::string_view key, PostingKeyParts* parts, int* depth = nullptr);
 
-// --- chunks: tenant | id | window_start -> XOR chunk
+// --- chunks: tenant | id | window_start -> chunk (XOR or decimal)
 std::string ChunkSeriesPrefix(std::string_view tenant, uint64_t id);
 std::string ChunkKey(std::string_view tenant, uint64_t id, int64_t window_start_ms);
 bool ParseChunkKey(std::string_view key, std::string_view* tenant, uint64_t* id,
