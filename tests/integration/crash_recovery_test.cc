@@ -15,21 +15,22 @@ namespace otelbox::testing {
 namespace {
 
 constexpr int kSeries = 50;
+constexpr int kMaxRequests = 100000;  // far more than fit before the kill
 
 TEST(CrashRecovery, AcknowledgedSamplesSurviveKill9) {
   TempDir dir;
-  const int64_t base = NowMs() - 3'600'000;  // request k writes timestamp base + k seconds
+  const int64_t base = NowMs() - 7'200'000;  // request k writes timestamp base + 10k ms
   std::vector<int> acked;
   {
     OtelboxProcess otelbox({"--data-dir", dir.path()});
     ASSERT_TRUE(otelbox.ok()) << otelbox.error();
     std::atomic<bool> stop{false};
     std::thread writer([&] {
-      for (int k = 0; !stop && k < 3000; ++k) {
+      for (int k = 0; !stop && k < kMaxRequests; ++k) {
         prometheus::WriteRequest req;
         for (int s = 0; s < kSeries; ++s) {
           AddSeries(&req, {{"__name__", "crash_test"}, {"series", std::to_string(s)}},
-                    {{base + k * 1000LL, static_cast<double>(k)}});
+                    {{base + k * 10LL, static_cast<double>(k)}});
         }
         auto res = HttpRequest(otelbox.http(), "POST", "/api/v1/write", SnappyBody(req),
                                RemoteWriteHeaders());
@@ -44,12 +45,13 @@ TEST(CrashRecovery, AcknowledgedSamplesSurviveKill9) {
     otelbox.StopWith(SIGKILL);
   }
   ASSERT_GT(acked.size(), 10u) << "the writer got some requests acknowledged before the kill";
+  ASSERT_LT(acked.size(), static_cast<size_t>(kMaxRequests)) << "the kill came while writing";
 
   OtelboxProcess restarted({"--data-dir", dir.path()});
   ASSERT_TRUE(restarted.ok()) << "the store opens cleanly after kill -9: " << restarted.error();
   EXPECT_EQ(HttpGet(restarted.http(), "/ready").status, 200);
 
-  const int64_t end_ms = base + 3000 * 1000LL;
+  const int64_t end_ms = base + 3'000'000;  // the left-open [1h] window starts before base
   auto res = HttpGet(restarted.http(), "/api/v1/query?query=" + UrlEncode("crash_test[1h]") +
                                            "&time=" + std::to_string(end_ms / 1000.0));
   ASSERT_EQ(res.status, 200) << res.body;
