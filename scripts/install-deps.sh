@@ -12,7 +12,7 @@ packages=(
 )
 # Tests drive a real OpenTelemetry JS SDK and a real Prometheus (remote_write sender).
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(prometheus curl)
+  packages+=(prometheus)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
