@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "storage/coding.h"
+#include "storage/metrics/chunk_bits.h"
 
 namespace otelbox::storage {
 namespace {
@@ -32,90 +33,91 @@ bool MantissaAt(double v, int k, int64_t* m) {
 // Frame of reference: a column of integers as its minimum plus each value's offset from
 // it in a fixed bit width. A constant column (a regular scrape interval, an unchanging
 // value) costs no bits at all.
-void PutColumn(std::string* out, const std::vector<int64_t>& values) {
-  const int64_t lo = values.empty() ? 0 : *std::min_element(values.begin(), values.end());
-  const int64_t hi = values.empty() ? 0 : *std::max_element(values.begin(), values.end());
+void PutColumn(std::string* out, std::span<const int64_t> values) {
+  int64_t lo = values.empty() ? 0 : values[0];
+  int64_t hi = lo;
+  for (int64_t v : values) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
   const int width = std::bit_width(static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo));
   PutVarsint64(out, lo);
   out->push_back(static_cast<char>(width));
-  uint64_t acc = 0;
-  int acc_bits = 0;
-  for (int64_t v : values) {
-    uint64_t offset = static_cast<uint64_t>(v) - static_cast<uint64_t>(lo);
-    for (int left = width; left > 0;) {  // MSB first, up to 64 bits per value
-      int take = std::min(left, 8 - acc_bits);
-      acc = (acc << take) | ((offset >> (left - take)) & ((uint64_t{1} << take) - 1));
-      acc_bits += take;
-      left -= take;
-      if (acc_bits == 8) {
-        out->push_back(static_cast<char>(acc));
-        acc = 0;
-        acc_bits = 0;
-      }
-    }
-  }
-  if (acc_bits > 0) out->push_back(static_cast<char>(acc << (8 - acc_bits)));
+  if (width == 0) return;
+  chunk_bits::BitWriter bits;
+  bits.Reserve((values.size() * width + 7) / 8 + 8);
+  for (int64_t v : values) bits.Write(static_cast<uint64_t>(v) - static_cast<uint64_t>(lo), width);
+  bits.AppendTo(out);
 }
 
-bool GetColumn(std::string_view* in, size_t n, std::vector<int64_t>* values) {
-  int64_t lo = 0;
-  if (!GetVarsint64(in, &lo) || in->empty()) return false;
-  const int width = static_cast<uint8_t>((*in)[0]);
-  in->remove_prefix(1);
-  if (width > 64) return false;
-  const size_t bytes = (n * width + 7) / 8;
-  if (bytes > in->size() || (width > 0 && n > in->size() * 8)) return false;
-  size_t bit = 0;
-  values->resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t offset = 0;
-    for (int left = width; left > 0;) {
-      const int in_byte = static_cast<int>(bit % 8);
-      const int take = std::min(left, 8 - in_byte);
-      const uint64_t byte = static_cast<uint8_t>((*in)[bit / 8]);
-      offset = (offset << take) | ((byte >> (8 - in_byte - take)) & ((uint64_t{1} << take) - 1));
-      bit += take;
-      left -= take;
-    }
-    (*values)[i] = static_cast<int64_t>(static_cast<uint64_t>(lo) + offset);
+// Reads one column of `n` values written by PutColumn, one value at a time.
+class ColumnReader {
+ public:
+  // False when the column header or its bytes are truncated.
+  bool Init(std::string_view* in, size_t n) {
+    if (!GetVarsint64(in, &lo_) || in->empty()) return false;
+    width_ = static_cast<uint8_t>((*in)[0]);
+    in->remove_prefix(1);
+    if (width_ > 64) return false;
+    if (width_ > 0 && n > in->size() * 8) return false;
+    const size_t bytes = (n * width_ + 7) / 8;
+    if (bytes > in->size()) return false;
+    bits_ = chunk_bits::BitReader(in->substr(0, bytes));
+    in->remove_prefix(bytes);
+    return true;
   }
-  in->remove_prefix(bytes);
-  return true;
-}
+  // REQUIRES: fewer than n values read (Init checked that they are all there).
+  int64_t Next() {
+    uint64_t offset = 0;
+    bits_.Read(width_, &offset);
+    return static_cast<int64_t>(static_cast<uint64_t>(lo_) + offset);
+  }
+
+ private:
+  int64_t lo_ = 0;
+  int width_ = 0;
+  chunk_bits::BitReader bits_;
+};
 
 }  // namespace
 
 bool EncodeDecimalChunk(std::span<const Sample> samples, std::string* out) {
   if (samples.empty()) return false;
-  // The smallest scale that represents every value exactly.
+  // The smallest scale that represents every value exactly: values before the last
+  // increase of k are checked again at the final k.
   int k = 0;
+  size_t k_raised_at = 0;
   std::vector<int64_t> mantissas(samples.size());
   for (size_t i = 0; i < samples.size(); ++i) {
     const double v = samples[i].value;
     if (!std::isfinite(v) || (v == 0 && std::signbit(v))) return false;
     while (!MantissaAt(v, k, &mantissas[i])) {
       if (++k > kMaxScale) return false;
+      k_raised_at = i;
     }
   }
-  for (size_t i = 0; i < samples.size(); ++i) {  // earlier values at the final scale
+  for (size_t i = 0; i < k_raised_at; ++i) {  // earlier values at the final scale
     if (!MantissaAt(samples[i].value, k, &mantissas[i])) return false;
   }
-  // Wrapping arithmetic throughout, so any int64 timestamps round-trip.
+  // Wrapping arithmetic throughout, so any int64 timestamps round-trip. The mantissa
+  // deltas overwrite `mantissas` from the back (m_1 is kept for the header).
   auto at = [&](size_t i) { return static_cast<uint64_t>(samples[i].t_ms); };
-  std::vector<int64_t> dods, deltas;
-  for (size_t i = 2; i < samples.size(); ++i) {
-    dods.push_back(static_cast<int64_t>((at(i) - at(i - 1)) - (at(i - 1) - at(i - 2))));
+  const size_t n = samples.size();
+  std::vector<int64_t> dods(n > 2 ? n - 2 : 0);
+  for (size_t i = 2; i < n; ++i) {
+    dods[i - 2] = static_cast<int64_t>((at(i) - at(i - 1)) - (at(i - 1) - at(i - 2)));
   }
-  for (size_t i = 1; i < samples.size(); ++i) deltas.push_back(mantissas[i] - mantissas[i - 1]);
+  const int64_t m1 = mantissas[0];
+  for (size_t i = n - 1; i >= 1; --i) mantissas[i] -= mantissas[i - 1];
 
-  PutVarint64(out, samples.size());
+  PutVarint64(out, n);
   PutVarsint64(out, samples[0].t_ms);
   PutVarint64(out, static_cast<uint64_t>(k));
-  PutVarsint64(out, mantissas[0]);
-  if (samples.size() > 1) {
+  PutVarsint64(out, m1);
+  if (n > 1) {
     PutVarsint64(out, static_cast<int64_t>(at(1) - at(0)));
     PutColumn(out, dods);
-    PutColumn(out, deltas);
+    PutColumn(out, std::span<const int64_t>(mantissas).subspan(1));
   }
   return true;
 }
@@ -132,20 +134,22 @@ absl::Status DecodeDecimalChunk(std::string_view in, std::vector<Sample>* out) {
   }
   // A constant column takes no bytes, so the count is bounded by a sanity cap instead.
   if (count == 0 || count > (1u << 24) || k > kMaxScale) return corrupt("bad header");
-  out->push_back({t, static_cast<double>(m) / kPow10[k]});
+  const double scale = kPow10[k];
+  out->push_back({t, static_cast<double>(m) / scale});
   if (count == 1) return absl::OkStatus();
   int64_t first_delta = 0;
-  std::vector<int64_t> dods, deltas;
-  if (!GetVarsint64(&in, &first_delta) || !GetColumn(&in, count - 2, &dods) ||
-      !GetColumn(&in, count - 1, &deltas)) {
+  ColumnReader dods, deltas;
+  if (!GetVarsint64(&in, &first_delta) || !dods.Init(&in, count - 2) ||
+      !deltas.Init(&in, count - 1)) {
     return corrupt("truncated columns");
   }
+  out->reserve(out->size() + count - 1);
   uint64_t delta = static_cast<uint64_t>(first_delta);
   for (uint64_t i = 1; i < count; ++i) {
-    if (i >= 2) delta += static_cast<uint64_t>(dods[i - 2]);
+    if (i >= 2) delta += static_cast<uint64_t>(dods.Next());
     t = static_cast<int64_t>(static_cast<uint64_t>(t) + delta);
-    m = static_cast<int64_t>(static_cast<uint64_t>(m) + static_cast<uint64_t>(deltas[i - 1]));
-    out->push_back({t, static_cast<double>(m) / kPow10[k]});
+    m = static_cast<int64_t>(static_cast<uint64_t>(m) + static_cast<uint64_t>(deltas.Next()));
+    out->push_back({t, static_cast<double>(m) / scale});
   }
   return absl::OkStatus();
 }

@@ -34,21 +34,6 @@ int64_t SignExtend(uint64_t v, int bits) {
 
 }  // namespace
 
-void ChunkEncoder::WriteBits(uint64_t bits, int nbits) {
-  while (nbits > 0) {
-    if (free_bits_ == 0) {
-      bits_.push_back('\0');
-      free_bits_ = 8;
-    }
-    int take = std::min(free_bits_, nbits);
-    uint64_t chunk = (bits >> (nbits - take)) & Mask(take);
-    bits_.back() = static_cast<char>(static_cast<uint8_t>(bits_.back()) |
-                                     (chunk << (free_bits_ - take)));
-    free_bits_ -= take;
-    nbits -= take;
-  }
-}
-
 void ChunkEncoder::Append(int64_t t_ms, double value) {
   uint64_t vbits = std::bit_cast<uint64_t>(value);
   if (count_ == 0) {
@@ -109,13 +94,13 @@ void ChunkEncoder::Append(int64_t t_ms, double value) {
 
 std::string ChunkEncoder::Finish() const {
   std::string out;
-  out.reserve(bits_.size() + 21);
+  out.reserve(bits_.bit_count() / 8 + 21);
   out.push_back(static_cast<char>(ChunkEncoding::kXor));
   PutVarint64(&out, count_);
   if (count_ > 0) {
     PutVarsint64(&out, first_t_ms_);
     PutFixed64BE(&out, first_value_bits_);
-    out.append(bits_);
+    bits_.AppendTo(&out);
   }
   return out;
 }
@@ -157,7 +142,7 @@ ChunkIterator::ChunkIterator(std::string_view chunk) {
     Fail("sample count exceeds chunk size");
     return;
   }
-  bits_ = chunk;
+  bits_ = chunk_bits::BitReader(chunk);
   current_ = Sample{t, std::bit_cast<double>(v)};
   value_bits_ = v;
   index_ = 1;
@@ -167,24 +152,6 @@ ChunkIterator::ChunkIterator(std::string_view chunk) {
 void ChunkIterator::Fail(const char* what) {
   valid_ = false;
   status_ = absl::DataLossError(std::string("corrupt chunk: ") + what);
-}
-
-bool ChunkIterator::ReadBits(int nbits, uint64_t* out) {
-  if (bit_pos_ + nbits > bits_.size() * 8) return false;
-  uint64_t r = 0;
-  while (nbits > 0) {
-    size_t byte = bit_pos_ / 8;
-    int offset = static_cast<int>(bit_pos_ % 8);
-    int avail = 8 - offset;
-    int take = std::min(avail, nbits);
-    uint64_t b = static_cast<uint8_t>(bits_[byte]);
-    uint64_t chunk = (b >> (avail - take)) & Mask(take);
-    r = (r << take) | chunk;
-    bit_pos_ += take;
-    nbits -= take;
-  }
-  *out = r;
-  return true;
 }
 
 void ChunkIterator::Next() {
@@ -238,17 +205,62 @@ void ChunkIterator::Next() {
   ++index_;
 }
 
+namespace {
+
+// A lower bound of the size of the XOR chunk of `samples`, computed without encoding it:
+// exact timestamp bits, and for each changed value at least its '1x' control bits and its
+// significant bits (a reused window is never narrower than the tight one).
+size_t XorChunkSizeLowerBound(std::span<const Sample> samples) {
+  std::string header;
+  PutVarint64(&header, samples.size());
+  if (samples.empty()) return 1 + header.size();
+  PutVarsint64(&header, samples[0].t_ms);
+  uint64_t bits = 0;
+  uint64_t prev_delta = 0;
+  for (size_t i = 1; i < samples.size(); ++i) {
+    const uint64_t delta =
+        static_cast<uint64_t>(samples[i].t_ms) - static_cast<uint64_t>(samples[i - 1].t_ms);
+    const int64_t dod = static_cast<int64_t>(delta - prev_delta);
+    prev_delta = delta;
+    if (dod == 0) {
+      bits += 1;
+    } else {
+      int b = 68;
+      for (const Bucket& bucket : kBuckets) {
+        if (FitsSigned(dod, bucket.value_bits)) {
+          b = bucket.prefix_bits + bucket.value_bits;
+          break;
+        }
+      }
+      bits += b;
+    }
+    const uint64_t x = std::bit_cast<uint64_t>(samples[i].value) ^
+                       std::bit_cast<uint64_t>(samples[i - 1].value);
+    bits += x == 0 ? 1 : 2 + 64 - std::min(std::countl_zero(x), 31) - std::countr_zero(x);
+  }
+  return 1 + header.size() + 8 + (bits + 7) / 8;
+}
+
+}  // namespace
+
 std::string EncodeChunk(std::span<const Sample> sorted_unique) {
+  // The smaller of the two encodings. Constant series stay XOR (about 2 bits a sample);
+  // integer and few-decimal series move to decimal chunks (bench/ingest_load).
+  std::string decimal_chunk;
+  bool decimal_ok = false;
+  if (sorted_unique.size() > 1) {
+    decimal_chunk.push_back(static_cast<char>(ChunkEncoding::kDecimal));
+    decimal_ok = EncodeDecimalChunk(sorted_unique, &decimal_chunk);
+    // Same choice as below without building the XOR chunk when it cannot be smaller
+    // (bench/promql_bench: the merge operator runs this on every read of an uncompacted key).
+    if (decimal_ok && decimal_chunk.size() < XorChunkSizeLowerBound(sorted_unique)) {
+      return decimal_chunk;
+    }
+  }
   ChunkEncoder enc;
   for (const Sample& s : sorted_unique) enc.Append(s.t_ms, s.value);
   std::string xor_chunk = enc.Finish();
-  // The smaller of the two encodings. Constant series stay XOR (about 2 bits a sample);
-  // integer and few-decimal series move to decimal chunks (bench/ingest_load).
-  std::string decimal_chunk(1, static_cast<char>(ChunkEncoding::kDecimal));
-  if (sorted_unique.size() > 1 && EncodeDecimalChunk(sorted_unique, &decimal_chunk) &&
-      decimal_chunk.size() < xor_chunk.size()) {
-    return decimal_chunk;
-  }
+  if (decimal_ok && decimal_chunk.size() < xor_chunk.size()) return decimal_chunk;
   return xor_chunk;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "storage/metrics/chunk_bits.h"
 #include "storage/model/sample.h"
 
 namespace otelbox::storage {
@@ -32,8 +33,8 @@ class ChunkEncoder {
   std::string Finish() const;
 
  private:
-  void WriteBits(uint64_t bits, int nbits);
-  void WriteBit(bool bit) { WriteBits(bit ? 1 : 0, 1); }
+  void WriteBits(uint64_t bits, int nbits) { bits_.Write(bits, nbits); }
+  void WriteBit(bool bit) { bits_.Write(bit ? 1 : 0, 1); }
 
   size_t count_ = 0;
   int64_t first_t_ms_ = 0;
@@ -43,8 +44,7 @@ class ChunkEncoder {
   uint64_t value_bits_ = 0;
   int leading_ = -1;  // current XOR window; -1: none yet
   int trailing_ = 0;
-  std::string bits_;
-  int free_bits_ = 0;  // unused low bits in bits_.back()
+  chunk_bits::BitWriter bits_;
 };
 
 // Iterates the samples of one chunk in ascending time order (the one iterator shape:
@@ -61,14 +61,13 @@ class ChunkIterator {
   uint64_t count() const { return count_; }
 
  private:
-  bool ReadBits(int nbits, uint64_t* out);
+  bool ReadBits(int nbits, uint64_t* out) { return bits_.Read(nbits, out); }
   void Fail(const char* what);
 
   bool decimal_ = false;
   std::vector<Sample> decoded_;  // decimal chunks only
 
-  std::string_view bits_;
-  size_t bit_pos_ = 0;
+  chunk_bits::BitReader bits_;
   uint64_t count_ = 0;
   uint64_t index_ = 0;
   bool valid_ = false;
