@@ -28,25 +28,31 @@ bool AlmostEqual(double a, double b, double epsilon) {
   return diff / std::min(abs_sum, 1.7976931348623157e308) < epsilon;
 }
 
+// Sorts buckets by upper bound and adds up those with the same bound (as Prometheus'
+// coalesceBuckets). False when there is no +Inf bucket: both estimators then answer NaN.
+bool SortAndCoalesce(std::vector<Bucket> buckets, std::vector<Bucket>* out) {
+  std::sort(buckets.begin(), buckets.end(),
+            [](const Bucket& a, const Bucket& b) { return a.upper < b.upper; });
+  if (buckets.empty() || !std::isinf(buckets.back().upper) || buckets.back().upper < 0) {
+    return false;
+  }
+  for (const auto& b : buckets) {
+    if (!out->empty() && out->back().upper == b.upper) {
+      out->back().count += b.count;
+    } else {
+      out->push_back(b);
+    }
+  }
+  return true;
+}
+
 // Returns the quantile; *forced is set when counts had to be made monotonic.
 double BucketQuantile(double q, std::vector<Bucket> buckets, bool* forced) {
   if (std::isnan(q)) return std::nan("");
   if (q < 0) return -INFINITY;
   if (q > 1) return INFINITY;
-  std::sort(buckets.begin(), buckets.end(),
-            [](const Bucket& a, const Bucket& b) { return a.upper < b.upper; });
-  if (buckets.empty() || !std::isinf(buckets.back().upper) || buckets.back().upper < 0) {
-    return std::nan("");
-  }
-  // Coalesce buckets with the same upper bound.
   std::vector<Bucket> co;
-  for (const auto& b : buckets) {
-    if (!co.empty() && co.back().upper == b.upper) {
-      co.back().count += b.count;
-    } else {
-      co.push_back(b);
-    }
-  }
+  if (!SortAndCoalesce(std::move(buckets), &co)) return std::nan("");
   double prev = co[0].count;
   for (size_t i = 1; i < co.size(); ++i) {
     double cur = co[i].count;
@@ -91,18 +97,8 @@ bool ParseBound(std::string_view s, double* v) {
 // Prometheus' BucketFraction: the estimated share of observations in (lower, upper],
 // interpolating linearly inside the buckets the bounds fall in.
 double BucketFraction(double lower, double upper, std::vector<Bucket> buckets) {
-  if (buckets.empty()) return std::nan("");
-  std::sort(buckets.begin(), buckets.end(),
-            [](const Bucket& a, const Bucket& b) { return a.upper < b.upper; });
-  if (!std::isinf(buckets.back().upper) || buckets.back().upper < 0) return std::nan("");
   std::vector<Bucket> co;
-  for (const auto& b : buckets) {
-    if (!co.empty() && co.back().upper == b.upper) {
-      co.back().count += b.count;
-    } else {
-      co.push_back(b);
-    }
-  }
+  if (!SortAndCoalesce(std::move(buckets), &co)) return std::nan("");
   double count = co.back().count;
   if (count == 0 || std::isnan(lower) || std::isnan(upper)) return std::nan("");
   if (lower >= upper) return 0;
