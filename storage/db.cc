@@ -32,7 +32,9 @@ namespace {
 
 // Persisted names, in ColumnFamily order. Never rename.
 constexpr const char* kFamilyNames[kNumColumnFamilies] = {
-    "meta", "series", "series_by_id", "postings", "chunks", "exemplars", "head_log"};
+    "meta",        "series",          "series_by_id", "postings",   "chunks",
+    "exemplars",   "head_log",        "log_streams",  "log_streams_by_id", "log_postings",
+    "log_blocks",  "traces",          "span_search",  "trace_tags"};
 
 rocksdb::CompressionType Supported(rocksdb::CompressionType wanted) {
   for (auto c : rocksdb::GetSupportedCompressions()) {
@@ -108,8 +110,18 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& dir,
   // The head log holds raw samples for seconds to a minute before a head flush deletes
   // them; compressing them would cost CPU on the ingest path for nothing.
   auto head_log = family_options(false, rocksdb::kNoCompression, 32 << 20);
+  // Logs and traces: retention filters and per-family tuning belong to their stores.
+  auto log_streams = family_options(true, lz4, 8 << 20);
+  auto log_streams_by_id = family_options(true, lz4, 8 << 20);
+  auto log_postings = family_options(false, lz4, 8 << 20);
+  auto log_blocks = family_options(false, zstd, 32 << 20);
+  auto traces = family_options(true, zstd, 32 << 20);
+  auto span_search = family_options(false, zstd, 32 << 20);
+  auto trace_tags = family_options(false, lz4, 8 << 20);
   rocksdb::ColumnFamilyOptions per_family[kNumColumnFamilies] = {
-      meta, series, series_by_id, postings, chunks, exemplars, head_log};
+      meta,        series,    series_by_id, postings,          chunks,
+      exemplars,   head_log,  log_streams,  log_streams_by_id, log_postings,
+      log_blocks,  traces,    span_search,  trace_tags};
   for (int i = 0; i < kNumColumnFamilies; ++i) {
     descriptors.emplace_back(kFamilyNames[i], per_family[i]);
   }

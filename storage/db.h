@@ -40,6 +40,9 @@ struct DatabaseOptions {
   // Metric samples, postings and exemplars older than now - this are dropped by
   // compaction. <= 0 disables retention.
   int64_t metric_retention_ms = 15LL * 24 * 3600 * 1000;
+  // The same for log entries and spans (their families' compaction filters).
+  int64_t log_retention_ms = 15LL * 24 * 3600 * 1000;
+  int64_t trace_retention_ms = 15LL * 24 * 3600 * 1000;
 };
 
 // Persisted names never change; the enum only indexes handles.
@@ -51,8 +54,18 @@ enum class ColumnFamily : int {
   kChunks,
   kExemplars,
   kHeadLog,
+  // Logs (storage/logs/): stream identity and postings reuse the label index design of
+  // `series`/`series_by_id`/`postings`; entries live in compressed blocks.
+  kLogStreams,
+  kLogStreamsById,
+  kLogPostings,
+  kLogBlocks,
+  // Traces (storage/traces/): spans by trace id, time-ordered search blocks, tag index.
+  kTraces,
+  kSpanSearch,
+  kTraceTags,
 };
-inline constexpr int kNumColumnFamilies = 7;
+inline constexpr int kNumColumnFamilies = 14;
 
 // Owns the RocksDB instance. Thread-safe (RocksDB is); Close() must not race with users.
 class Database {
