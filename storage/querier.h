@@ -21,6 +21,9 @@ inline constexpr int64_t kMaxTimeMs = std::numeric_limits<int64_t>::max() / 2;
 struct SeriesData {
   Labels labels;
   std::vector<Sample> samples;  // ascending by time, unique timestamps
+  // Native histogram samples, ascending, unique timestamps. A timestamp is in at most one
+  // of the two vectors (a later write of the other kind replaces the earlier one).
+  std::vector<HistogramSample> histograms;
 };
 
 struct SeriesExemplars {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/model/histogram.h"
 #include "storage/model/labels.h"
 
 namespace otelbox::storage {
@@ -53,6 +54,7 @@ struct MetricMetadata {
 struct SeriesSamples {
   Labels labels;                   // includes __name__
   std::vector<Sample> samples;     // any order; duplicates allowed
+  std::vector<HistogramSample> histograms;  // native histograms; same rules as samples
   std::vector<Exemplar> exemplars;
 };
 
