@@ -9,10 +9,20 @@
 #include <cstdio>
 
 #include "common/log.h"
+#include "ingest/logs_ingest.h"
+#include "query/logql/engine.h"
+#include "web/loki_api.h"
+#include "web/loki_push_routes.h"
 #include "ingest/metrics_ingest.h"
 #include "query/promql/engine.h"
 #include "storage/db.h"
+#include "storage/logs/log_store.h"
 #include "storage/metrics/metric_store.h"
+#include "ingest/traces_ingest.h"
+#include "query/traceql/engine.h"
+#include "storage/traces/trace_store.h"
+#include "web/tempo_api.h"
+#include "web/tempo_ingest_routes.h"
 #include "web/http_server.h"
 #include "web/ingest_routes.h"
 #include "web/ops_routes.h"
@@ -62,6 +72,8 @@ absl::Status Appliance::OpenStorage() {
   storage::DatabaseOptions db_options;
   db_options.now_ms = WallClockMs;
   db_options.metric_retention_ms = config_.retention_ms;
+  db_options.log_retention_ms = config_.log_retention_ms;
+  db_options.trace_retention_ms = config_.trace_retention_ms;
   auto db = storage::Database::Open(data_dir_.string(), db_options);
   if (!db.ok()) return db.status();
   db_ = *std::move(db);
@@ -73,6 +85,22 @@ absl::Status Appliance::OpenStorage() {
   auto store = storage::MetricStore::Open(db_.get(), store_options, &self_metrics_);
   if (!store.ok()) return store.status();
   metric_store_ = *std::move(store);
+
+  storage::LogStoreOptions log_options;
+  log_options.retention_ms = config_.log_retention_ms;
+  log_options.now_ms = WallClockMs;
+  log_options.sync_wal = config_.wal_sync;
+  auto log_store = storage::LogStore::Open(db_.get(), log_options, &self_metrics_);
+  if (!log_store.ok()) return log_store.status();
+  log_store_ = *std::move(log_store);
+
+  storage::TraceStoreOptions trace_options;
+  trace_options.retention_ms = config_.trace_retention_ms;
+  trace_options.now_ms = WallClockMs;
+  trace_options.sync_wal = config_.wal_sync;
+  auto trace_store = storage::TraceStore::Open(db_.get(), trace_options, &self_metrics_);
+  if (!trace_store.ok()) return trace_store.status();
+  trace_store_ = *std::move(trace_store);
   return absl::OkStatus();
 }
 
@@ -91,6 +119,10 @@ absl::Status Appliance::StartGrpc(std::string* bound) {
   // silently instead of failing to start.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(grpc_metrics_service_.get());
+  grpc_logs_service_ = logs_ingest_->MakeGrpcService();
+  builder.RegisterService(grpc_logs_service_.get());
+  grpc_traces_service_ = traces_ingest_->MakeGrpcService();
+  builder.RegisterService(grpc_traces_service_.get());
   grpc_server_ = builder.BuildAndStart();
   if (!grpc_server_ || selected_port == 0) {
     return absl::UnavailableError("cannot listen for OTLP/gRPC on " +
@@ -114,12 +146,25 @@ absl::Status Appliance::Start() {
                                                          build_info, WallClockMs);
   prometheus_api_->Register(router_.get());
   web::RegisterIngestRoutes(router_.get(), metrics_ingest_.get());
+  traces_ingest_ = std::make_unique<ingest::TracesIngest>(trace_store_.get(), &self_metrics_, limits);
+  web::RegisterTraceIngestRoutes(router_.get(), traces_ingest_.get());
+  traceql_engine_ = std::make_unique<query::traceql::Engine>(trace_store_.get());
+  tempo_api_ = std::make_unique<web::TempoApi>(trace_store_.get(), traceql_engine_.get(),
+                                               web::TempoBuildInfo{}, WallClockMs);
+  tempo_api_->Register(router_.get());
+  logs_ingest_ = std::make_unique<ingest::LogsIngest>(log_store_.get(), &self_metrics_, limits);
+  web::RegisterLogIngestRoutes(router_.get(), logs_ingest_.get());
+  logql_engine_ = std::make_unique<query::logql::Engine>(log_store_.get());
+  loki_api_ = std::make_unique<web::LokiApi>(log_store_.get(), logql_engine_.get(),
+                                             log_store_.get(), nullptr);
+  loki_api_->Register(router_.get());
   web::RegisterOpsRoutes(router_.get(), [this] { return ready_.load(); }, &self_metrics_);
 
   web::ServerLimits server_limits;
   server_limits.body_limit_bytes = config_.max_body_bytes + 1024;
   http_server_ = std::make_unique<web::HttpServer>(io_context_, router_.get(), server_limits,
                                                    &self_metrics_);
+  http_server_->HandleWebSocket("/loki/api/v1/tail", loki_api_->TailRoute());
   auto http_ep = http_server_->Listen(config_.http.host, config_.http.port);
   if (!http_ep.ok()) return http_ep.status();
   std::string otlp_http = "off";
@@ -168,6 +213,8 @@ void Appliance::HousekeepingLoop() {
   while (!housekeeping_cv_.wait_for(lock, kHousekeepingInterval, [this] { return stopping_; })) {
     lock.unlock();
     metric_store_->EnforceRetention();
+    log_store_->EnforceRetention();
+    trace_store_->EnforceRetention();
     lock.lock();
   }
 }
@@ -191,6 +238,8 @@ void Appliance::Shutdown() {
   for (auto& t : io_threads_) t.join();
   if (housekeeping_thread_.joinable()) housekeeping_thread_.join();
   grpc_server_.reset();
+  log_store_.reset();
+  trace_store_.reset();
   metric_store_.reset();
   if (db_) {
     if (auto s = db_->Close(); !s.ok()) LogError("closing RocksDB: " + std::string(s.message()));

@@ -25,9 +25,27 @@ class Service;
 namespace otelbox::storage {
 class Database;
 class MetricStore;
+class LogStore;
+class TraceStore;
 }  // namespace otelbox::storage
 namespace otelbox::ingest {
+class TracesIngest;
+}
+namespace otelbox::query::traceql {
+class Engine;
+}
+namespace otelbox::web {
+class TempoApi;
+}
+namespace otelbox::ingest {
 class MetricsIngest;
+class LogsIngest;
+}
+namespace otelbox::query::logql {
+class Engine;
+}
+namespace otelbox::web {
+class LokiApi;
 }
 namespace otelbox::query::promql {
 class Engine;
@@ -65,6 +83,13 @@ class Appliance {
   SelfMetrics self_metrics_;
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<storage::MetricStore> metric_store_;
+  // LogAppender + LogQuerier + LogTailer for the Loki API and log ingest.
+  std::unique_ptr<storage::LogStore> log_store_;
+  // Logs: Loki push + OTLP logs ingest, LogQL, the Loki API (incl. live tail).
+  std::unique_ptr<ingest::LogsIngest> logs_ingest_;
+  std::unique_ptr<query::logql::Engine> logql_engine_;
+  std::unique_ptr<web::LokiApi> loki_api_;
+  std::unique_ptr<grpc::Service> grpc_logs_service_;
   std::unique_ptr<ingest::MetricsIngest> metrics_ingest_;
   std::unique_ptr<query::promql::Engine> promql_engine_;
   std::unique_ptr<web::Router> router_;
@@ -75,6 +100,12 @@ class Appliance {
   std::vector<std::thread> io_threads_;
 
   std::unique_ptr<grpc::Service> grpc_metrics_service_;
+  // Traces: SpanAppender + TraceQuerier, OTLP/Zipkin ingest, TraceQL, the Tempo API.
+  std::unique_ptr<storage::TraceStore> trace_store_;
+  std::unique_ptr<ingest::TracesIngest> traces_ingest_;
+  std::unique_ptr<query::traceql::Engine> traceql_engine_;
+  std::unique_ptr<web::TempoApi> tempo_api_;
+  std::unique_ptr<grpc::Service> grpc_traces_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
 
   std::mutex housekeeping_mu_;

@@ -37,6 +37,8 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv, int* exit_code) {
   Config cfg;
   *exit_code = -1;
   std::string http, grpc, otlp_http, retention = "15d", log_level = "info";
+  std::string log_retention;  // empty: same as --retention
+  std::string trace_retention;  // empty: same as --retention
   po::options_description desc(
       "otelbox: OpenTelemetry Collector + Prometheus + Loki + Tempo in one binary.\n\n"
       "Usage: otelbox [flags]\n\nFlags");
@@ -56,6 +58,10 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv, int* exit_code) {
        "HOST:PORT of the OTLP/HTTP receiver (/v1/metrics, ...), or 'off'. Port 0 picks a free port.")
       ("retention", po::value(&retention)->default_value(retention),
        "How long data is kept (Prometheus duration: 15d, 12h, 2w, 1y). Older samples are rejected.")
+      ("log-retention", po::value(&log_retention),
+       "How long log entries are kept (default: --retention). Older entries are rejected.")
+      ("trace-retention", po::value(&trace_retention),
+       "How long spans are kept (default: --retention). Older spans are rejected.")
       ("log-level", po::value(&log_level)->default_value(log_level),
        "Log level: debug, info, warn or error.")
       ("wal-sync", po::bool_switch(&cfg.wal_sync),
@@ -95,6 +101,20 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv, int* exit_code) {
   if (!retention_ms.ok()) return retention_ms.status();
   if (*retention_ms <= 0) return absl::InvalidArgumentError("--retention must be positive");
   cfg.retention_ms = *retention_ms;
+  cfg.log_retention_ms = cfg.retention_ms;
+  if (!log_retention.empty()) {
+    auto log_retention_ms = query::ParseDuration(log_retention);
+    if (!log_retention_ms.ok()) return log_retention_ms.status();
+    if (*log_retention_ms <= 0) return absl::InvalidArgumentError("--log-retention must be positive");
+    cfg.log_retention_ms = *log_retention_ms;
+  }
+  cfg.trace_retention_ms = cfg.retention_ms;
+  if (!trace_retention.empty()) {
+    auto trace_retention_ms = query::ParseDuration(trace_retention);
+    if (!trace_retention_ms.ok()) return trace_retention_ms.status();
+    if (*trace_retention_ms <= 0) return absl::InvalidArgumentError("--trace-retention must be positive");
+    cfg.trace_retention_ms = *trace_retention_ms;
+  }
   if (!ParseLogLevel(log_level, &cfg.log_level)) {
     return absl::InvalidArgumentError("invalid --log-level \"" + log_level +
                                       "\": want debug, info, warn or error");

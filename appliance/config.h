@@ -23,6 +23,8 @@ struct Config {
   std::optional<ListenAddress> otlp_grpc = ListenAddress{"127.0.0.1", 4317};  // nullopt = off
   std::optional<ListenAddress> otlp_http = ListenAddress{"127.0.0.1", 4318};
   int64_t retention_ms = 15LL * 24 * 3600 * 1000;
+  int64_t log_retention_ms = 15LL * 24 * 3600 * 1000;  // --log-retention, default --retention
+  int64_t trace_retention_ms = 15LL * 24 * 3600 * 1000;  // --trace-retention, default --retention
   LogLevel log_level = LogLevel::kInfo;
   bool wal_sync = false;
   int http_threads = 0;  // 0 = one per core

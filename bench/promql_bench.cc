@@ -10,7 +10,7 @@
 //
 //   promql_bench [--series 10000] [--hours 24] [--repeat 5] [--per-request 2000]
 //                [--connections 4] [--samples-per-series 1] [--settle-seconds 10]
-//                [--hold-seconds 0]
+//                [--hold-seconds 0] [--windows 1h,24h,instant]
 //                [--compare-prometheus /usr/bin/prometheus]
 
 #include <signal.h>
@@ -60,6 +60,7 @@ struct Options {
   int settle_seconds = 10;      // idle time between load and queries (background flushes)
   int hold_seconds = 0;         // keep both servers up after the table, to poke at by hand
   std::string prometheus;       // --compare-prometheus binary; empty: otelbox only
+  std::string windows = "1h,24h,instant";  // which query windows to run
 };
 
 constexpr int64_t kScrapeMs = 15'000;
@@ -580,62 +581,85 @@ std::string Seconds(int64_t ms) {
 // Grafana asks for ~240 points on a typical panel, and never finer than the scrape interval.
 int64_t StepMs(int64_t range_ms) { return std::max<int64_t>(kScrapeMs, range_ms / 240); }
 
-Measure Run(Connection& conn, const Call& call, const Window& w, int64_t end_ms, int repeat) {
-  const std::string start = Seconds(end_ms - w.range_ms), end = Seconds(end_ms);
+struct Request {
   http::verb verb = http::verb::get;
   std::string target, body;
   std::vector<std::pair<std::string, std::string>> headers;
+};
+
+Request MakeRequest(const Call& call, const Window& w, int64_t end_ms) {
+  const std::string start = Seconds(end_ms - w.range_ms), end = Seconds(end_ms);
+  Request r;
   if (!call.query.empty()) {
     // Grafana POSTs its Prometheus queries as a form.
-    verb = http::verb::post;
-    headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
-    body = "query=" + otelbox::testing::UrlEncode(call.query);
+    r.verb = http::verb::post;
+    r.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+    r.body = "query=" + otelbox::testing::UrlEncode(call.query);
     if (w.range_ms == 0) {
-      target = "/api/v1/query";
-      body += "&time=" + end;
+      r.target = "/api/v1/query";
+      r.body += "&time=" + end;
     } else {
-      target = "/api/v1/query_range";
-      body += "&start=" + start + "&end=" + end + "&step=" + Seconds(StepMs(w.range_ms));
+      r.target = "/api/v1/query_range";
+      r.body += "&start=" + start + "&end=" + end + "&step=" + Seconds(StepMs(w.range_ms));
     }
   } else {
-    target = call.path + (call.path.find('?') == std::string::npos ? "?" : "&");
-    target += w.range_ms == 0 ? "start=" + Seconds(end_ms - 3'600'000) + "&end=" + end
-                              : "start=" + start + "&end=" + end;
+    r.target = call.path + (call.path.find('?') == std::string::npos ? "?" : "&");
+    r.target += w.range_ms == 0 ? "start=" + Seconds(end_ms - 3'600'000) + "&end=" + end
+                                : "start=" + start + "&end=" + end;
   }
-  Measure m;
-  std::vector<double> ms;
-  for (int i = 0; i < repeat; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    auto reply = conn.Do(verb, target, body, headers);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    if (i > 0) continue;  // the first answer is checked; the others only timed
-    if (reply.status != 200) {
-      m.error = "HTTP " + std::to_string(reply.status) + ": " + reply.body.substr(0, 300);
-      return m;
-    }
-    boost::system::error_code ec;
-    json::value v = json::parse(reply.body, ec);
-    if (ec || !v.is_object() || v.as_object().if_contains("status") == nullptr ||
-        v.at("status") != "success") {
-      m.error = "not a success: " + reply.body.substr(0, 300);
-      return m;
-    }
-    const json::value& data = v.at("data");
-    if (data.is_array()) {
-      m.items = data.as_array().size();
-    } else if (data.is_object() && data.as_object().if_contains("result") &&
-               data.at("result").is_array()) {
-      m.items = data.at("result").as_array().size();
-    }
-    if (m.items == 0) {
-      m.error = "empty result";
-      return m;
-    }
-    m.answer = Canonicalize(data);
+  return r;
+}
+
+// One timed call; the first answer (`check`) is validated and kept for the comparison.
+void Once(Connection& conn, const Request& req, bool check, Measure* m, std::vector<double>* ms) {
+  if (!m->error.empty()) return;
+  auto t0 = std::chrono::steady_clock::now();
+  auto reply = conn.Do(req.verb, req.target, req.body, req.headers);
+  ms->push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  if (!check) return;
+  if (reply.status != 200) {
+    m->error = "HTTP " + std::to_string(reply.status) + ": " + reply.body.substr(0, 300);
+    return;
   }
+  boost::system::error_code ec;
+  json::value v = json::parse(reply.body, ec);
+  if (ec || !v.is_object() || v.as_object().if_contains("status") == nullptr ||
+      v.at("status") != "success") {
+    m->error = "not a success: " + reply.body.substr(0, 300);
+    return;
+  }
+  const json::value& data = v.at("data");
+  if (data.is_array()) {
+    m->items = data.as_array().size();
+  } else if (data.is_object() && data.as_object().if_contains("result") &&
+             data.at("result").is_array()) {
+    m->items = data.at("result").as_array().size();
+  }
+  if (m->items == 0) {
+    m->error = "empty result";
+    return;
+  }
+  m->answer = Canonicalize(data);
+}
+
+double Median(std::vector<double> ms) {
   std::sort(ms.begin(), ms.end());
-  m.median_ms = ms[ms.size() / 2];
-  return m;
+  return ms[ms.size() / 2];
+}
+
+// Runs the call `repeat` times on otelbox and, when given, on Prometheus, alternating
+// (and alternating which goes first) so that both see the same load on a shared machine.
+void RunBoth(Connection& otelbox, Connection* prometheus, const Call& call, const Window& w,
+             int64_t end_ms, int repeat, Measure* o, Measure* p) {
+  const Request req = MakeRequest(call, w, end_ms);
+  std::vector<double> o_ms, p_ms;
+  for (int i = 0; i < repeat; ++i) {
+    if (prometheus != nullptr && i % 2 == 1) Once(*prometheus, req, false, p, &p_ms);
+    Once(otelbox, req, i == 0, o, &o_ms);
+    if (prometheus != nullptr && i % 2 == 0) Once(*prometheus, req, i == 0, p, &p_ms);
+  }
+  if (o->error.empty()) o->median_ms = Median(o_ms);
+  if (prometheus != nullptr && p->error.empty()) p->median_ms = Median(p_ms);
 }
 
 std::string Cell(const Measure& m) {
@@ -667,6 +691,7 @@ int main(int argc, char** argv) {
     else if (k == "--settle-seconds") opt.settle_seconds = std::stoi(v);
     else if (k == "--hold-seconds") opt.hold_seconds = std::stoi(v);
     else if (k == "--compare-prometheus") opt.prometheus = v;
+    else if (k == "--windows") opt.windows = v;
     else { std::fprintf(stderr, "unknown flag %s\n", k.c_str()); return 2; }
   }
   if (argc % 2 == 0) {
@@ -734,13 +759,16 @@ int main(int argc, char** argv) {
       {"GET /api/v1/label/instance/values", "", "/api/v1/label/instance/values"},
       {"GET /api/v1/series?match[]=up", "", "/api/v1/series?match%5B%5D=up"},
   };
-  const std::vector<Window> windows = {{"1h", 3'600'000}, {"24h", 86'400'000}, {"instant", 0}};
+  std::vector<Window> windows;
+  for (const Window& w : {Window{"1h", 3'600'000}, Window{"24h", 86'400'000}, Window{"instant", 0}}) {
+    if (("," + opt.windows + ",").find("," + w.name + ",") != std::string::npos) windows.push_back(w);
+  }
 
   Connection otelbox_conn(otelbox.http());
   std::optional<Connection> prometheus_conn;
   if (prometheus) prometheus_conn.emplace(prometheus->http());
 
-  std::printf("\nqueries: median of %d, end=%s (range steps: 1h→%llds, 24h→%llds; metadata "
+  std::printf("\nqueries: median of %d (otelbox and prometheus called alternately), end=%s (range steps: 1h→%llds, 24h→%llds; metadata "
               "calls take start/end of the range, the last 1h when instant)\n",
               opt.repeat, Seconds(end_ms).c_str(),
               static_cast<long long>(StepMs(3'600'000) / 1000),
@@ -751,9 +779,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> failures, differences;
   for (const Call& call : calls) {
     for (const Window& w : windows) {
-      Measure o = Run(otelbox_conn, call, w, end_ms, opt.repeat);
-      Measure p;
-      if (prometheus_conn) p = Run(*prometheus_conn, call, w, end_ms, opt.repeat);
+      Measure o, p;
+      RunBoth(otelbox_conn, prometheus_conn ? &*prometheus_conn : nullptr, call, w, end_ms,
+              opt.repeat, &o, &p);
       std::string counts = std::to_string(o.items);
       if (prometheus_conn) {
         counts += "/" + std::to_string(p.items);

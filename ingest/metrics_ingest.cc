@@ -15,6 +15,7 @@
 #include "ingest/compression.h"
 #include "ingest/otlp/grpc_metrics_service.h"
 #include "ingest/otlp/metrics_translator.h"
+#include "ingest/otlp/otlp_http.h"
 #include "ingest/otlp/otlp_json.h"
 #include "ingest/prometheus/remote_write.h"
 #include "ingest/string_util.h"
@@ -25,78 +26,12 @@ namespace {
 
 namespace collector = opentelemetry::proto::collector::metrics::v1;
 
-constexpr char kProtobufType[] = "application/x-protobuf";
-constexpr char kJsonType[] = "application/json";
-constexpr char kOverloaded[] = "otelbox is ingesting as much as it can; retry later";
+using otlp::HttpStatusFor;
+using otlp::MessageReply;
+using otlp::StatusReply;
+using otlp::TextReply;
 
-enum class Encoding { kProtobuf, kJson, kUnsupported };
-
-// The media type without parameters ("; charset=utf-8" is ignored, as the Collector does).
-std::string MediaType(std::string_view content_type) {
-  if (auto semi = content_type.find(';'); semi != std::string_view::npos) {
-    content_type = content_type.substr(0, semi);
-  }
-  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(AbslView(content_type)));
-}
-
-Encoding OtlpEncoding(std::string_view content_type) {
-  const std::string media = MediaType(content_type);
-  if (media == kProtobufType) return Encoding::kProtobuf;
-  if (media == kJsonType) return Encoding::kJson;
-  return Encoding::kUnsupported;
-}
-
-// The OpenTelemetry Collector's gRPC → HTTP mapping (FACTS.md §1).
-int HttpStatusFor(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kOk: return 200;
-    case absl::StatusCode::kInvalidArgument: return 400;
-    case absl::StatusCode::kUnauthenticated: return 401;
-    case absl::StatusCode::kPermissionDenied: return 403;
-    case absl::StatusCode::kUnimplemented: return 404;
-    case absl::StatusCode::kResourceExhausted: return 429;
-    case absl::StatusCode::kCancelled:
-    case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kAborted:
-    case absl::StatusCode::kOutOfRange:
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDataLoss: return 503;
-    default: return 500;
-  }
-}
-
-IngestReply TextReply(int status, std::string message) {
-  IngestReply reply;
-  reply.status = status;
-  reply.content_type = "text/plain; charset=utf-8";
-  reply.body = std::move(message);
-  if (!reply.body.empty() && reply.body.back() != '\n') reply.body.push_back('\n');
-  return reply;
-}
-
-// Serialises `message` like the request was encoded.
-IngestReply MessageReply(int status, Encoding enc, const google::protobuf::Message& message) {
-  IngestReply reply;
-  reply.status = status;
-  if (enc == Encoding::kJson) {
-    auto json = otlp::MessageToOtlpJson(message);
-    if (!json.ok()) return TextReply(500, "cannot encode the response");
-    reply.content_type = kJsonType;
-    reply.body = *std::move(json);
-  } else {
-    reply.content_type = kProtobufType;
-    reply.body = message.SerializeAsString();
-  }
-  return reply;
-}
-
-// A failure reply: google.rpc.Status encoded like the request (FACTS.md §1).
-IngestReply StatusReply(int http_status, Encoding enc, const absl::Status& status) {
-  google::rpc::Status body;
-  body.set_code(static_cast<int>(status.code()));
-  body.set_message(std::string(status.message()));
-  return MessageReply(http_status, enc, body);
-}
+constexpr const char* kOverloaded = otlp::kOverloadedMessage;
 
 }  // namespace
 
@@ -152,39 +87,12 @@ struct MetricsIngest::Impl {
   }
 
   IngestReply OtlpHttp(const IngestRequest& request) {
-    const Encoding enc = OtlpEncoding(request.content_type);
-    if (enc == Encoding::kUnsupported) {
-      return TextReply(415, absl::StrCat("unsupported content type \"", AbslView(request.content_type),
-                                         "\"; supported: ", kProtobufType, ", ", kJsonType));
-    }
-    if (request.body.size() > limits.max_body_bytes) {
-      return StatusReply(413, enc,
-                         absl::ResourceExhaustedError(absl::StrCat(
-                             "request body exceeds the limit of ", limits.max_body_bytes,
-                             " bytes")));
-    }
-    auto ticket = Admit(request.body.size());
-    if (!ticket) {
-      IngestReply reply = StatusReply(429, enc, absl::ResourceExhaustedError(kOverloaded));
-      reply.headers.emplace_back("Retry-After", "1");
-      return reply;
-    }
-    auto body = DecodeHttpContentEncoding(request.content_encoding, request.body,
-                                          limits.max_body_bytes);
-    if (!body.ok()) {
-      const int code =
-          body.status().code() == absl::StatusCode::kResourceExhausted ? 413 : 400;
-      return StatusReply(code, enc, body.status());
-    }
     google::protobuf::Arena arena;  // one allocation region for the whole request
     auto& req = *google::protobuf::Arena::CreateMessage<collector::ExportMetricsServiceRequest>(&arena);
-    if (enc == Encoding::kProtobuf) {
-      if (!req.ParseFromString(*body)) {
-        return StatusReply(400, enc,
-                           absl::InvalidArgumentError("cannot decode the protobuf request"));
-      }
-    } else if (auto st = otlp::OtlpJsonToMessage(*body, &req); !st.ok()) {
-      return StatusReply(400, enc, st);
+    otlp::OtlpEncoding enc;
+    std::optional<Admission::Ticket> ticket;
+    if (auto failed = otlp::DecodeOtlpHttpRequest(request, limits, &admission, &req, &enc, &ticket)) {
+      return *std::move(failed);
     }
     auto out = ExportOtlp(request.tenant, req, "otlp_http");
     if (!out.ok()) return StatusReply(HttpStatusFor(out.status().code()), enc, out.status());
@@ -205,7 +113,7 @@ struct MetricsIngest::Impl {
                                          "\"; remote write 1.0 requires snappy"));
     }
     // Remote write 2.0 announces itself in the content type; we speak 1.0 only.
-    if (MediaType(request.content_type) == kProtobufType &&
+    if (otlp::MediaType(request.content_type) == otlp::kProtobufContentType &&
         request.content_type.find("io.prometheus.write.v2") != std::string_view::npos) {
       return TextReply(415, "remote write 2.0 (io.prometheus.write.v2.Request) is not supported; "
                             "use prometheus.WriteRequest");

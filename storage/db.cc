@@ -12,8 +12,10 @@
 #include "rocksdb/write_buffer_manager.h"
 #include "storage/coding.h"
 #include "storage/keys.h"
+#include "storage/logs/log_retention.h"
 #include "storage/metrics/chunk_merge_operator.h"
 #include "storage/retention.h"
+#include "storage/traces/trace_retention.h"
 
 namespace otelbox::storage {
 
@@ -34,7 +36,7 @@ namespace {
 constexpr const char* kFamilyNames[kNumColumnFamilies] = {
     "meta",        "series",          "series_by_id", "postings",   "chunks",
     "exemplars",   "head_log",        "log_streams",  "log_streams_by_id", "log_postings",
-    "log_blocks",  "traces",          "span_search",  "trace_tags"};
+    "log_blocks",  "traces",          "span_search",  "trace_tags",  "log_head"};
 
 rocksdb::CompressionType Supported(rocksdb::CompressionType wanted) {
   for (auto c : rocksdb::GetSupportedCompressions()) {
@@ -57,6 +59,14 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& dir,
   d->chunk_filter_ = NewChunkRetentionFilter(d->retention_.get());
   d->postings_filter_ = NewPostingsRetentionFilter(d->retention_.get());
   d->exemplar_filter_ = NewExemplarRetentionFilter(d->retention_.get());
+  d->log_retention_ = std::make_unique<RetentionClock>(options.now_ms, options.log_retention_ms);
+  d->log_blocks_filter_ = NewLogBlockRetentionFilter(d->log_retention_.get());
+  d->log_postings_filter_ = NewPostingsRetentionFilter(d->log_retention_.get());
+  d->trace_retention_ =
+      std::make_unique<RetentionClock>(options.now_ms, options.trace_retention_ms);
+  d->traces_filter_ = NewTraceRetentionFilter(d->trace_retention_.get());
+  d->span_search_filter_ = NewSpanSearchRetentionFilter(d->trace_retention_.get());
+  d->trace_tags_filter_ = NewTraceTagsRetentionFilter(d->trace_retention_.get());
   d->block_cache_ = rocksdb::NewLRUCache(options.block_cache_bytes);
   d->write_buffer_manager_ =
       std::make_shared<rocksdb::WriteBufferManager>(options.write_buffer_total_bytes);
@@ -114,14 +124,29 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& dir,
   auto log_streams = family_options(true, lz4, 8 << 20);
   auto log_streams_by_id = family_options(true, lz4, 8 << 20);
   auto log_postings = family_options(false, lz4, 8 << 20);
-  auto log_blocks = family_options(false, zstd, 32 << 20);
+  log_postings.compaction_filter = d->log_postings_filter_.get();
+  // Large log blocks are zstd already (LZ4 gives up on them cheaply); small ones (streams
+  // of a high-cardinality label) are stored raw, and LZ4 over 16 KiB table blocks shares
+  // their repeated structure between neighbouring streams.
+  auto log_blocks = family_options(false, lz4, 32 << 20);
+  {
+    auto t = table_options(false);
+    t.block_size = 16 << 10;
+    log_blocks.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  }
+  log_blocks.compaction_filter = d->log_blocks_filter_.get();
+  // Like head_log: raw entries held until their stream's head is flushed into blocks.
+  auto log_head = family_options(false, rocksdb::kNoCompression, 64 << 20);
   auto traces = family_options(true, zstd, 32 << 20);
   auto span_search = family_options(false, zstd, 32 << 20);
   auto trace_tags = family_options(false, lz4, 8 << 20);
+  traces.compaction_filter = d->traces_filter_.get();
+  span_search.compaction_filter = d->span_search_filter_.get();
+  trace_tags.compaction_filter = d->trace_tags_filter_.get();
   rocksdb::ColumnFamilyOptions per_family[kNumColumnFamilies] = {
       meta,        series,    series_by_id, postings,          chunks,
       exemplars,   head_log,  log_streams,  log_streams_by_id, log_postings,
-      log_blocks,  traces,    span_search,  trace_tags};
+      log_blocks,  traces,    span_search,  trace_tags,        log_head};
   for (int i = 0; i < kNumColumnFamilies; ++i) {
     descriptors.emplace_back(kFamilyNames[i], per_family[i]);
   }

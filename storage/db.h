@@ -64,8 +64,10 @@ enum class ColumnFamily : int {
   kTraces,
   kSpanSearch,
   kTraceTags,
+  // Log head records (WAL-style, transient) and per-stream flush watermarks.
+  kLogHead,
 };
-inline constexpr int kNumColumnFamilies = 14;
+inline constexpr int kNumColumnFamilies = 15;
 
 // Owns the RocksDB instance. Thread-safe (RocksDB is); Close() must not race with users.
 class Database {
@@ -89,6 +91,10 @@ class Database {
   }
   // The retention cutoff shared with the compaction filters.
   const RetentionClock& retention() const { return *retention_; }
+  // The log retention cutoff (DatabaseOptions::log_retention_ms).
+  const RetentionClock& log_retention() const { return *log_retention_; }
+  // The trace retention cutoff (DatabaseOptions::trace_retention_ms).
+  const RetentionClock& trace_retention() const { return *trace_retention_; }
   const std::string& dir() const { return dir_; }
 
   // Sum of rocksdb.live-sst-files-size over column families (bytes on disk).
@@ -112,6 +118,13 @@ class Database {
   std::unique_ptr<rocksdb::CompactionFilter> chunk_filter_;
   std::unique_ptr<rocksdb::CompactionFilter> postings_filter_;
   std::unique_ptr<rocksdb::CompactionFilter> exemplar_filter_;
+  std::unique_ptr<RetentionClock> log_retention_;
+  std::unique_ptr<rocksdb::CompactionFilter> log_blocks_filter_;
+  std::unique_ptr<rocksdb::CompactionFilter> log_postings_filter_;
+  std::unique_ptr<RetentionClock> trace_retention_;
+  std::unique_ptr<rocksdb::CompactionFilter> traces_filter_;
+  std::unique_ptr<rocksdb::CompactionFilter> span_search_filter_;
+  std::unique_ptr<rocksdb::CompactionFilter> trace_tags_filter_;
   std::shared_ptr<rocksdb::Cache> block_cache_;
   std::shared_ptr<rocksdb::WriteBufferManager> write_buffer_manager_;
   rocksdb::DB* db_ = nullptr;  // owned; raw so that Close() controls the order

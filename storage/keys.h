@@ -26,6 +26,7 @@ enum class MetaRecord : uint8_t {
   kFormatVersion = 1,   // value: fixed32 BE version
   kSeriesIdLimit = 2,   // value: fixed64 BE, every allocated series id is below it
   kMetadata = 3,        // key: type | tenant | family; value: see EncodeMetadata
+  kLogStreamIdLimit = 4,  // value: fixed64 BE, every allocated log stream id is below it
 };
 std::string MetaKey(MetaRecord record);
 std::string MetadataPrefix(std::string_view tenant);

@@ -19,9 +19,11 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "absl/status/status.h"
 #include "common/log.h"
+#include "web/websocket_session.h"
 
 namespace otelbox::web {
 
@@ -48,6 +50,10 @@ struct HttpServer::State {
   std::condition_variable cv;
   std::vector<std::shared_ptr<Listener>> listeners;    // guarded by mu
   std::map<Session*, std::weak_ptr<Session>> sessions; // guarded by mu
+  // Upgraded connections (web/websocket_session.h), guarded by mu.
+  std::map<WebSocketSession*, std::weak_ptr<WebSocketSession>> websockets;
+  // Read-only once listening.
+  std::map<std::string, WebSocketRoute, std::less<>> websocket_routes;
 
   void Count(const std::string& handler, int status) {
     if (metrics == nullptr) return;
@@ -124,7 +130,7 @@ absl::Status ToHttpRequest(http::request<http::string_body>& req, HttpRequest* o
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, std::shared_ptr<State> state)
-      : stream_(std::move(socket)), state_(std::move(state)) {}
+      : stream_(std::move(socket)), executor_(stream_.get_executor()), state_(std::move(state)) {}
 
   ~Session() {
     std::lock_guard lock(state_->mu);
@@ -140,7 +146,9 @@ class Session : public std::enable_shared_from_this<Session> {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
   }
 
-  net::any_io_executor executor() { return stream_.get_executor(); }
+  // Cached: the stream may have moved to a WebSocketSession (Upgrade) by the time Stop()
+  // asks.
+  net::any_io_executor executor() { return executor_; }
 
   // Posted by HttpServer::Stop onto this session's strand.
   void OnStop() {
@@ -224,6 +232,10 @@ class Session : public std::enable_shared_from_this<Session> {
       // A request we cannot make sense of ends the connection, as for parse errors.
       keep_alive = false;
       resp = HttpResponse::Text(400, "400 Bad Request: " + std::string(st.message()) + "\n");
+    } else if (auto route = state_->websocket_routes.find(hr.path);
+               route != state_->websocket_routes.end() && beast::websocket::is_upgrade(req)) {
+      if (Upgrade(route->first, route->second, req, hr, &resp)) return;
+      pattern = route->first;
     } else {
       try {
         resp = state_->router->Dispatch(hr, &pattern);
@@ -249,6 +261,50 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.keep_alive(keep_alive);
     res_.prepare_payload();
     Write(/*linger=*/false);
+  }
+
+  // Hands the connection to a WebSocketSession when `route` accepts the request (true);
+  // otherwise fills `*resp` with the route's refusal (or a 500).
+  bool Upgrade(const std::string& path, const WebSocketRoute& route,
+               http::request<http::string_body>& req, const HttpRequest& hr, HttpResponse* resp) {
+    std::unique_ptr<WebSocketHandler> handler;
+    try {
+      auto decided = route(hr);
+      if (auto* refusal = std::get_if<HttpResponse>(&decided)) {
+        *resp = std::move(*refusal);
+        return false;
+      }
+      handler = std::move(std::get<std::unique_ptr<WebSocketHandler>>(decided));
+    } catch (const std::exception& e) {
+      LogError(std::string("websocket route threw: ") + e.what() + " path=" + hr.path);
+    }
+    if (!handler) {
+      *resp = HttpResponse::Text(500, "500 Internal Server Error\n");
+      return false;
+    }
+    state_->Count(path, 101);
+    std::weak_ptr<State> weak_state = state_;
+    WebSocketSessionHooks hooks;
+    hooks.on_end = [weak_state](WebSocketSession* ws) {
+      auto state = weak_state.lock();
+      if (!state) return;
+      std::lock_guard lock(state->mu);
+      state->websockets.erase(ws);
+      state->cv.notify_all();
+    };
+    std::shared_ptr<WebSocketSession> ws;
+    {
+      // One step under the lock: this HTTP session (whose stream moves away) leaves the
+      // tracked set as the WebSocket session joins it, so Stop() and WaitForConnections()
+      // see exactly one of them.
+      std::lock_guard lock(state_->mu);
+      state_->sessions.erase(this);
+      ws = WebSocketSession::Create(std::move(stream_), std::move(handler), std::move(hooks));
+      state_->websockets[ws.get()] = ws;
+    }
+    ws->Begin(std::move(req));
+    if (state_->stopping.load()) ws->Stop();
+    return true;
   }
 
   // Answers a request we could not read, then closes (draining what the client still sends,
@@ -307,6 +363,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  net::any_io_executor executor_;
   beast::flat_buffer buffer_;
   std::shared_ptr<State> state_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -422,17 +479,26 @@ absl::StatusOr<tcp::endpoint> HttpServer::Listen(const std::string& host, uint16
   return bound;
 }
 
+void HttpServer::HandleWebSocket(std::string path, WebSocketRoute route) {
+  state_->websocket_routes[std::move(path)] = std::move(route);
+}
+
 void HttpServer::Stop() {
   state_->stopping.store(true);
   std::vector<std::shared_ptr<Listener>> listeners;
   std::vector<std::shared_ptr<Session>> sessions;
+  std::vector<std::shared_ptr<WebSocketSession>> websockets;
   {
     std::lock_guard lock(state_->mu);
     listeners.swap(state_->listeners);
     for (auto& [ptr, weak] : state_->sessions) {
       if (auto s = weak.lock()) sessions.push_back(std::move(s));
     }
+    for (auto& [ptr, weak] : state_->websockets) {
+      if (auto ws = weak.lock()) websockets.push_back(std::move(ws));
+    }
   }
+  for (auto& ws : websockets) ws->Stop();
   for (auto& l : listeners) l->Close();
   for (auto& s : sessions) {
     // Each session runs on its own strand; ask it there.
@@ -442,12 +508,14 @@ void HttpServer::Stop() {
 
 bool HttpServer::WaitForConnections(std::chrono::milliseconds timeout) {
   std::unique_lock lock(state_->mu);
-  return state_->cv.wait_for(lock, timeout, [&] { return state_->sessions.empty(); });
+  return state_->cv.wait_for(lock, timeout, [&] {
+    return state_->sessions.empty() && state_->websockets.empty();
+  });
 }
 
 size_t HttpServer::open_connections() const {
   std::lock_guard lock(state_->mu);
-  return state_->sessions.size();
+  return state_->sessions.size() + state_->websockets.size();
 }
 
 }  // namespace otelbox::web

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "common/self_metrics.h"
 #include "web/router.h"
+#include "web/websocket.h"
 
 namespace otelbox::web {
 
@@ -48,6 +49,11 @@ class HttpServer {
   // "0.0.0.0" = all IPv4 interfaces); port 0 picks a free port. Returns the bound endpoint.
   // May be called several times (several listeners share the router). Thread-safe.
   absl::StatusOr<boost::asio::ip::tcp::endpoint> Listen(const std::string& host, uint16_t port);
+
+  // Serves WebSocket upgrade requests (GET with Upgrade: websocket) for the exact `path`
+  // with `route`; other requests on that path still go to the router. Call before Listen().
+  // Open WebSocket connections count as connections: Stop() closes them with 1001.
+  void HandleWebSocket(std::string path, WebSocketRoute route);
 
   // Graceful stop, returns at once: acceptors close; idle keep-alive connections close now;
   // requests in flight finish and are answered (with Connection: close), then their

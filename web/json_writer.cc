@@ -4,6 +4,7 @@
 
 #include "common/utf8.h"
 #include "query/promql/ast_printer.h"
+#include "query/promql/histogram_math.h"
 
 namespace otelbox::web {
 namespace {
@@ -111,6 +112,36 @@ void AppendPoint(std::string* out, int64_t t_ms, double v) {
   out->push_back(']');
 }
 
+// [t, {"count":"…","sum":"…","buckets":[[boundaries,"lower","upper","count"],…]}] as
+// Prometheus' jsonutil.MarshalHistogram: empty buckets left out, "buckets" omitted when
+// there are none; boundaries 0 = (lower, upper], 1 = [lower, upper), 2 = open, 3 = closed.
+void AppendHistogramPoint(std::string* out, int64_t t_ms, const storage::FloatHistogram& h) {
+  out->push_back('[');
+  AppendTimestamp(out, t_ms);
+  out->append(",{\"count\":");
+  AppendSampleValue(out, h.count);
+  out->append(",\"sum\":");
+  AppendSampleValue(out, h.sum);
+  bool first = true;
+  for (const auto& b : query::promql::AllBuckets(h)) {
+    if (b.count == 0) continue;
+    out->append(first ? ",\"buckets\":[" : ",");
+    first = false;
+    int boundaries = b.lower_inclusive ? (b.upper_inclusive ? 3 : 1) : (b.upper_inclusive ? 0 : 2);
+    out->push_back('[');
+    out->append(std::to_string(boundaries));
+    out->push_back(',');
+    AppendSampleValue(out, b.lower);
+    out->push_back(',');
+    AppendSampleValue(out, b.upper);
+    out->push_back(',');
+    AppendSampleValue(out, b.count);
+    out->push_back(']');
+  }
+  if (!first) out->push_back(']');
+  out->append("}]");
+}
+
 struct ResultWriter {
   std::string* out;
   void operator()(const query::Scalar& s) const { AppendPoint(out, s.t_ms, s.v); }
@@ -127,8 +158,13 @@ struct ResultWriter {
       if (i) out->push_back(',');
       out->append("{\"metric\":");
       AppendLabels(out, v[i].labels);
-      out->append(",\"value\":");
-      AppendPoint(out, v[i].t_ms, v[i].v);
+      if (v[i].h) {
+        out->append(",\"histogram\":");
+        AppendHistogramPoint(out, v[i].t_ms, *v[i].h);
+      } else {
+        out->append(",\"value\":");
+        AppendPoint(out, v[i].t_ms, v[i].v);
+      }
       out->push_back('}');
     }
     out->push_back(']');
@@ -139,12 +175,24 @@ struct ResultWriter {
       if (i) out->push_back(',');
       out->append("{\"metric\":");
       AppendLabels(out, m[i].labels);
-      out->append(",\"values\":[");
-      for (size_t k = 0; k < m[i].samples.size(); ++k) {
-        if (k) out->push_back(',');
-        AppendPoint(out, m[i].samples[k].t_ms, m[i].samples[k].value);
+      // As Prometheus: "values" only with float points, "histograms" only with histograms.
+      if (!m[i].samples.empty() || m[i].histograms.empty()) {
+        out->append(",\"values\":[");
+        for (size_t k = 0; k < m[i].samples.size(); ++k) {
+          if (k) out->push_back(',');
+          AppendPoint(out, m[i].samples[k].t_ms, m[i].samples[k].value);
+        }
+        out->push_back(']');
       }
-      out->append("]}");
+      if (!m[i].histograms.empty()) {
+        out->append(",\"histograms\":[");
+        for (size_t k = 0; k < m[i].histograms.size(); ++k) {
+          if (k) out->push_back(',');
+          AppendHistogramPoint(out, m[i].histograms[k].t_ms, m[i].histograms[k].h);
+        }
+        out->push_back(']');
+      }
+      out->push_back('}');
     }
     out->push_back(']');
   }

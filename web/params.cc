@@ -168,17 +168,32 @@ absl::StatusOr<size_t> LimitParam(const HttpRequest& request) {
   if (v.empty()) return 0;
   bool neg = v[0] == '-';
   std::string_view digits = neg || v[0] == '+' ? v.substr(1) : v;
+  // Prometheus' parseLimitParam: strconv.Atoi, then the sign; both errors name "limit".
   uint64_t n = 0;
-  bool ok = !digits.empty() && digits.size() <= 18;
+  bool syntax_ok = !digits.empty();
   for (char c : digits) {
-    if (c < '0' || c > '9') ok = false;
-    n = n * 10 + static_cast<uint64_t>(c - '0');
+    if (c < '0' || c > '9') syntax_ok = false;
   }
-  if (!ok) {
-    return absl::InvalidArgumentError("invalid parameter \"limit\": cannot parse \"" +
-                                      std::string(v) + "\" to a valid limit");
+  if (!syntax_ok) {
+    return absl::InvalidArgumentError("invalid parameter \"limit\": strconv.Atoi: parsing \"" +
+                                      std::string(v) + "\": invalid syntax");
   }
-  if (neg && n != 0) return absl::InvalidArgumentError("limit must be non-negative");
+  bool in_range = true;
+  for (char c : digits) {
+    const uint64_t d = static_cast<uint64_t>(c - '0');
+    if (n > (uint64_t{1} << 63) / 10 || n * 10 + d > (uint64_t{1} << 63) - (neg ? 0 : 1)) {
+      in_range = false;
+      break;
+    }
+    n = n * 10 + d;
+  }
+  if (!in_range) {
+    return absl::InvalidArgumentError("invalid parameter \"limit\": strconv.Atoi: parsing \"" +
+                                      std::string(v) + "\": value out of range");
+  }
+  if (neg && n != 0) {
+    return absl::InvalidArgumentError("invalid parameter \"limit\": limit must be non-negative");
+  }
   return static_cast<size_t>(n);
 }
 

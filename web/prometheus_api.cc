@@ -3,6 +3,10 @@
 #include "common/utf8.h"
 
 #include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cmath>
 #include <map>
 
 #include "absl/status/status.h"
@@ -29,12 +33,68 @@ HttpResponse BadData(std::string message) {
   return Error(absl::InvalidArgumentError(std::move(message)));
 }
 
-// `timeout` is accepted (Grafana sends it) and validated, but queries are not yet bounded
-// by it; the query pool with deadlines comes with the full engine.
-absl::Status CheckTimeout(const HttpRequest& request) {
-  if (request.Param("timeout").empty()) return absl::OkStatus();
-  return DurationParam(request, "timeout").status();
+// Seconds as Go's encoding/json writes a float64: shortest round-trip digits, exponent
+// form only below 1e-6 ("1e-07" becomes "1e-7").
+void AppendGoFloat(std::string* out, double v) {
+  char buf[64];
+  const bool tiny = v != 0 && std::fabs(v) < 1e-6;
+  auto r = std::to_chars(buf, buf + sizeof buf, v,
+                         tiny ? std::chars_format::scientific : std::chars_format::fixed);
+  std::string text(buf, r.ptr);
+  if (size_t e = text.find("e-0"); e != std::string::npos) text.erase(e + 2, 1);
+  *out += text;
 }
+
+// Counts the samples Select hands to the engine, for `stats`. One per query; thread-safe.
+class CountingQuerier final : public storage::SeriesQuerier {
+ public:
+  explicit CountingQuerier(storage::SeriesQuerier* inner) : inner_(inner) {}
+  int64_t samples() const { return samples_.load(); }
+
+  absl::StatusOr<std::vector<storage::SeriesData>> Select(std::string_view tenant,
+                                                          const storage::MatcherSet& matchers,
+                                                          int64_t start_ms,
+                                                          int64_t end_ms) override {
+    auto r = inner_->Select(tenant, matchers, start_ms, end_ms);
+    if (r.ok()) {
+      for (const auto& s : *r) samples_ += static_cast<int64_t>(s.samples.size() + s.histograms.size());
+    }
+    return r;
+  }
+  absl::StatusOr<std::vector<storage::Labels>> Series(std::string_view tenant,
+                                                      const std::vector<storage::MatcherSet>& sets,
+                                                      int64_t start_ms, int64_t end_ms,
+                                                      size_t limit) override {
+    return inner_->Series(tenant, sets, start_ms, end_ms, limit);
+  }
+  absl::StatusOr<std::vector<std::string>> LabelNames(std::string_view tenant,
+                                                      const std::vector<storage::MatcherSet>& sets,
+                                                      int64_t start_ms, int64_t end_ms,
+                                                      size_t limit) override {
+    return inner_->LabelNames(tenant, sets, start_ms, end_ms, limit);
+  }
+  absl::StatusOr<std::vector<std::string>> LabelValues(std::string_view tenant,
+                                                       std::string_view name,
+                                                       const std::vector<storage::MatcherSet>& sets,
+                                                       int64_t start_ms, int64_t end_ms,
+                                                       size_t limit) override {
+    return inner_->LabelValues(tenant, name, sets, start_ms, end_ms, limit);
+  }
+  absl::StatusOr<std::vector<storage::MetricMetadata>> Metadata(std::string_view tenant,
+                                                                std::string_view metric,
+                                                                size_t limit) override {
+    return inner_->Metadata(tenant, metric, limit);
+  }
+  absl::StatusOr<std::vector<storage::SeriesExemplars>> Exemplars(
+      std::string_view tenant, const storage::MatcherSet& matchers, int64_t start_ms,
+      int64_t end_ms) override {
+    return inner_->Exemplars(tenant, matchers, start_ms, end_ms);
+  }
+
+ private:
+  storage::SeriesQuerier* inner_;
+  std::atomic<int64_t> samples_{0};
+};
 
 template <typename T>
 void Truncate(std::vector<T>* items, size_t limit, std::vector<std::string>* warnings) {
@@ -73,9 +133,104 @@ absl::StatusOr<MetadataParams> ParseMetadataParams(const HttpRequest& request) {
   return p;
 }
 
+struct PrometheusApi::QueryOptions {
+  size_t limit = 0;               // series returned at most; 0: all
+  int64_t timeout_ms = -1;        // < 0: the server's
+  int64_t lookback_delta_ms = 0;  // 0: the server's
+  bool stats = false;             // any non-empty `stats` (Prometheus renders the same
+                                  // for "true" and "all" without per-step statistics)
+};
+
+namespace {
+
+// `limit` is checked before the times (Prometheus' query/queryRange); the rest after them.
+absl::StatusOr<size_t> QueryLimitParam(const HttpRequest& request) { return LimitParam(request); }
+
+absl::Status ParseQueryTail(const HttpRequest& request, int64_t* timeout_ms,
+                            int64_t* lookback_delta_ms, bool* stats) {
+  if (!request.Param("timeout").empty()) {
+    auto t = DurationParam(request, "timeout");
+    if (!t.ok()) return t.status();
+    *timeout_ms = std::max<int64_t>(*t, 0);
+  }
+  if (std::string_view lb = request.Param("lookback_delta"); !lb.empty()) {
+    auto d = ParseDurationMs(lb);
+    if (!d.ok()) {
+      return absl::InvalidArgumentError("error parsing lookback delta duration: " +
+                                        std::string(d.status().message()));
+    }
+    *lookback_delta_ms = *d;
+  }
+  *stats = !request.Param("stats").empty();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 PrometheusApi::PrometheusApi(storage::SeriesQuerier* querier, query::promql::Engine* engine,
-                             BuildInfo info, std::function<int64_t()> now_ms)
-    : querier_(querier), engine_(engine), info_(std::move(info)), now_ms_(std::move(now_ms)) {}
+                             BuildInfo info, std::function<int64_t()> now_ms,
+                             query::promql::EngineOptions engine_options)
+    : querier_(querier),
+      engine_(engine),
+      info_(std::move(info)),
+      now_ms_(std::move(now_ms)),
+      engine_options_(engine_options) {}
+
+HttpResponse PrometheusApi::Execute(
+    const QueryOptions& options,
+    const std::function<absl::StatusOr<query::QueryResult>(query::promql::Engine&)>& run) {
+  const bool own_timeout = options.timeout_ms >= 0 && options.timeout_ms < engine_options_.timeout_ms;
+  const bool own_lookback = options.lookback_delta_ms > 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  absl::StatusOr<query::QueryResult> result;
+  CountingQuerier counting(querier_);
+  if (own_timeout || own_lookback || options.stats) {
+    // Engines hold no per-query state, so one per request costs a copy of the options.
+    query::promql::EngineOptions eo = engine_options_;
+    if (own_timeout) eo.timeout_ms = options.timeout_ms;
+    if (own_lookback) eo.lookback_delta_ms = options.lookback_delta_ms;
+    query::promql::Engine engine(options.stats ? &counting : querier_, eo);
+    result = run(engine);
+  } else {
+    result = run(*engine_);
+  }
+  const double exec_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!result.ok()) return Error(result.status());
+  // `limit` truncates vectors and matrices (after sorting), never scalars or strings.
+  if (options.limit > 0) {
+    bool truncated = false;
+    if (auto* v = std::get_if<query::Vector>(&result->value); v && v->size() > options.limit) {
+      v->resize(options.limit);
+      truncated = true;
+    } else if (auto* m = std::get_if<query::Matrix>(&result->value); m && m->size() > options.limit) {
+      m->resize(options.limit);
+      truncated = true;
+    }
+    if (truncated) result->warnings.push_back(kTruncatedWarning);
+  }
+  std::string data = RenderQueryData(result->value);
+  if (options.stats && !data.empty() && data.back() == '}') {
+    // Prometheus' stats.BuiltinStats. The engine runs a query in one pass without a queue,
+    // so the evaluation timings are the whole execution; the sample counts are those read
+    // from storage (Prometheus counts samples per step and the peak in memory).
+    data.pop_back();
+    data += ",\"stats\":{\"timings\":{";
+    const std::pair<const char*, double> timings[] = {
+        {"evalTotalTime", exec_s}, {"resultSortTime", 0},   {"queryPreparationTime", 0},
+        {"innerEvalTime", exec_s}, {"execQueueTime", 0},    {"execTotalTime", exec_s}};
+    for (size_t i = 0; i < std::size(timings); ++i) {
+      if (i) data += ',';
+      data += '"';
+      data += timings[i].first;
+      data += "\":";
+      AppendGoFloat(&data, timings[i].second);
+    }
+    data += "},\"samples\":{\"totalQueryableSamples\":" + std::to_string(counting.samples()) +
+            ",\"peakSamples\":" + std::to_string(counting.samples()) + "}}}";
+  }
+  return Success(data, result->warnings, result->infos);
+}
 
 void PrometheusApi::Register(Router* router) {
   const std::vector<std::string> kGetPost = {"GET", "POST"};
@@ -100,15 +255,27 @@ void PrometheusApi::Register(Router* router) {
 }
 
 HttpResponse PrometheusApi::Query(const HttpRequest& request) {
+  QueryOptions options;
+  auto limit = QueryLimitParam(request);
+  if (!limit.ok()) return Error(limit.status());
+  options.limit = *limit;
   auto t = TimeParam(request, "time", now_ms_());
   if (!t.ok()) return Error(t.status());
-  if (auto s = CheckTimeout(request); !s.ok()) return Error(s);
-  auto result = engine_->Instant(TenantOf(request), request.Param("query"), *t);
-  if (!result.ok()) return Error(result.status());
-  return Success(RenderQueryData(result->value), result->warnings, result->infos);
+  if (auto s = ParseQueryTail(request, &options.timeout_ms, &options.lookback_delta_ms,
+                              &options.stats);
+      !s.ok()) {
+    return Error(s);
+  }
+  return Execute(options, [&](query::promql::Engine& engine) {
+    return engine.Instant(TenantOf(request), request.Param("query"), *t);
+  });
 }
 
 HttpResponse PrometheusApi::QueryRange(const HttpRequest& request) {
+  QueryOptions options;
+  auto limit = QueryLimitParam(request);
+  if (!limit.ok()) return Error(limit.status());
+  options.limit = *limit;
   auto start = RequiredTimeParam(request, "start");
   if (!start.ok()) return Error(start.status());
   auto end = RequiredTimeParam(request, "end");
@@ -127,10 +294,14 @@ HttpResponse PrometheusApi::QueryRange(const HttpRequest& request) {
         "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query "
         "resolution (?step=XX)");
   }
-  if (auto s = CheckTimeout(request); !s.ok()) return Error(s);
-  auto result = engine_->Range(TenantOf(request), request.Param("query"), *start, *end, *step);
-  if (!result.ok()) return Error(result.status());
-  return Success(RenderQueryData(result->value), result->warnings, result->infos);
+  if (auto s = ParseQueryTail(request, &options.timeout_ms, &options.lookback_delta_ms,
+                              &options.stats);
+      !s.ok()) {
+    return Error(s);
+  }
+  return Execute(options, [&](query::promql::Engine& engine) {
+    return engine.Range(TenantOf(request), request.Param("query"), *start, *end, *step);
+  });
 }
 
 HttpResponse PrometheusApi::Series(const HttpRequest& request) {

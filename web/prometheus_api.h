@@ -26,9 +26,13 @@ struct BuildInfo {
 class PrometheusApi {
  public:
   // `querier` and `engine` must outlive this object and the routes it registers.
-  // `now_ms` gives the evaluation time of /api/v1/query without `time`.
+  // `now_ms` gives the evaluation time of /api/v1/query without `time`. `engine_options`
+  // are the ones `engine` was built with: a query with its own `timeout` (capped by
+  // engine_options.timeout_ms), `lookback_delta` or `stats` runs on a per-request engine
+  // made from them.
   PrometheusApi(storage::SeriesQuerier* querier, query::promql::Engine* engine, BuildInfo info,
-                std::function<int64_t()> now_ms);
+                std::function<int64_t()> now_ms,
+                query::promql::EngineOptions engine_options = {});
 
   // Registers every /api/v1/* read route. The router keeps pointers to this object.
   void Register(Router* router);
@@ -45,10 +49,19 @@ class PrometheusApi {
   HttpResponse FormatQuery(const HttpRequest& request);
 
  private:
+  // `limit`, `timeout`, `lookback_delta` and `stats` of /query and /query_range.
+  struct QueryOptions;
+  // Runs `run` on the shared engine, or on a per-request one when `options` ask for it,
+  // then applies `limit` and renders data (+ stats) and the envelope.
+  HttpResponse Execute(
+      const QueryOptions& options,
+      const std::function<absl::StatusOr<query::QueryResult>(query::promql::Engine&)>& run);
+
   storage::SeriesQuerier* querier_;
   query::promql::Engine* engine_;
   BuildInfo info_;
   std::function<int64_t()> now_ms_;
+  query::promql::EngineOptions engine_options_;
 };
 
 }  // namespace otelbox::web

@@ -10,14 +10,10 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "ingest/otlp/grpc_export.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
 
 namespace otelbox::ingest::otlp {
-
-struct ExportOutcome {
-  int64_t rejected = 0;       // rejected data points (partial success when > 0)
-  std::string error_message;  // why; a non-empty message with 0 rejected is a warning
-};
 
 // Translate + append. A non-OK status becomes the gRPC status with the same code.
 // Must be thread-safe: gRPC calls it from its own threads.

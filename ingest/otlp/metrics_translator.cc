@@ -10,6 +10,7 @@
 
 #include <boost/json.hpp>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -158,6 +159,107 @@ storage::Exemplar ConvertExemplar(const pbm::Exemplar& e) {
   out.labels = Labels(std::move(labels));
   out.t_ms = NanosToMillis(e.time_unix_nano());
   out.value = ExemplarValue(e);
+  return out;
+}
+
+// OTLP dense buckets (offset + counts) → native histogram spans and absolute counts, as
+// Prometheus' OTLP receiver lays them out (its convertBucketsLayout, after client_golang):
+// 2^scale_down adjacent buckets are merged; OTLP index i holds (base^i, base^(i+1)] and
+// Prometheus index i holds (base^(i-1), base^i], so indexes move up by one; gaps of up to
+// two buckets are filled with empty buckets, longer gaps start a new span. False when an
+// index does not fit a span offset.
+bool DenseToSpans(const pbm::ExponentialHistogramDataPoint::Buckets& in, int scale_down,
+                  std::vector<storage::BucketSpan>* spans, std::vector<double>* counts) {
+  const int n = in.bucket_counts_size();
+  if (n == 0) return true;
+  const int shift = std::min(scale_down, 63);  // Go's shifts saturate; C++'s must not overflow
+  const int64_t offset = in.offset();
+  auto index_of = [&](int64_t otlp_index) { return (otlp_index >> shift) + 1; };
+  auto fits = [](int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; };
+  int64_t bucket_index = index_of(offset);
+  if (!fits(bucket_index) || !fits(index_of(offset + n - 1))) return false;
+  spans->push_back({static_cast<int32_t>(bucket_index), 0});
+  auto append = [&](uint64_t count) {
+    ++spans->back().length;
+    counts->push_back(static_cast<double>(count));
+  };
+  auto close_gap = [&](int64_t gap) {
+    if (gap > 2) {
+      spans->push_back({static_cast<int32_t>(gap), 0});
+    } else {
+      for (int64_t j = 0; j < gap; ++j) append(0);
+    }
+  };
+  uint64_t count = 0;
+  for (int i = 0; i < n; ++i) {
+    const int64_t next_index = index_of(offset + i);
+    if (next_index == bucket_index) {  // still merging into the current bucket
+      count += in.bucket_counts(i);
+      continue;
+    }
+    if (count == 0) {
+      // Prometheus starts over without moving the current index: the skipped empty
+      // buckets come back as gap filling below.
+      count = in.bucket_counts(i);
+      continue;
+    }
+    close_gap(next_index - bucket_index - 1);
+    append(count);
+    count = in.bucket_counts(i);
+    bucket_index = next_index;
+  }
+  close_gap(index_of(offset + n - 1) - bucket_index);
+  append(count);
+  return true;
+}
+
+// One exponential histogram point → a native histogram sample (contracts/
+// otlp-to-prometheus.md §A5.1): schema = scale, scales above 8 downscaled to 8, below -4
+// rejected; zero threshold fixed at 1e-128 as Prometheus does (the OTLP zero_threshold is
+// not used); counter reset hint unknown; no recorded value → sum StaleNaN (the staleness
+// marker of a histogram series).
+absl::StatusOr<storage::HistogramSample> ExponentialToNative(
+    const pbm::ExponentialHistogramDataPoint& pt) {
+  constexpr double kZeroThreshold = 1e-128;
+  int scale = pt.scale();
+  if (scale < -4) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot convert exponential to native histogram. Scale must be >= -4, was ", scale));
+  }
+  int scale_down = 0;
+  if (scale > 8) {
+    scale_down = scale - 8;
+    scale = 8;
+  }
+  storage::HistogramSample out;
+  out.t_ms = NanosToMillis(pt.time_unix_nano());
+  storage::FloatHistogram& h = out.h;
+  h.counter_reset_hint = storage::CounterResetHint::kUnknown;
+  h.schema = scale;
+  h.zero_threshold = kZeroThreshold;
+  h.zero_count = static_cast<double>(pt.zero_count());
+  if (!DenseToSpans(pt.positive(), scale_down, &h.positive_spans, &h.positive_buckets) ||
+      !DenseToSpans(pt.negative(), scale_down, &h.negative_spans, &h.negative_buckets)) {
+    return absl::InvalidArgumentError("bucket offset out of range");
+  }
+  h.count = static_cast<double>(pt.count());
+  if (pt.flags() & kNoRecordedValue) {
+    h.sum = storage::StaleNaN();
+    return out;
+  }
+  if (pt.has_sum()) h.sum = pt.sum();
+  // Prometheus validates the integer histogram it makes: the buckets must hold `count`
+  // observations (at most `count` when the sum is NaN: NaN observations are in no bucket).
+  uint64_t in_buckets = pt.zero_count();
+  for (uint64_t c : pt.positive().bucket_counts()) in_buckets += c;
+  for (uint64_t c : pt.negative().bucket_counts()) in_buckets += c;
+  if (std::isnan(h.sum) ? in_buckets > pt.count() : in_buckets != pt.count()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        in_buckets, " observations found in buckets, but the Count field is ", pt.count(),
+        ": histogram's observation count should ",
+        std::isnan(h.sum) ? "be at least the number of observations found in the buckets"
+                          : "equal the number of observations found in the buckets (in absence of NaN)"));
+  }
   return out;
 }
 
@@ -404,11 +506,6 @@ class Translator {
     }
   }
 
-  // base^index with base = 2^(2^-scale).
-  static double ExpBound(int64_t index, int scale) {
-    return std::exp2(std::ldexp(static_cast<double>(index), -scale));
-  }
-
   void ExpHistogram(const pbm::Metric& m, ResourceContext* ctx) {
     const auto& h = m.exponential_histogram();
     if (h.data_points().empty()) return;
@@ -419,44 +516,17 @@ class Translator {
     if (!CheckName(m, family, h.data_points().size())) return;
     AddMetadata(family, MetricType::kHistogram, m);
     for (const auto& pt : h.data_points()) {
-      // OTLP defines scales -10..20; outside that the bounds are meaningless.
-      if (pt.scale() < -10 || pt.scale() > 20) {
-        Reject(1, absl::StrCat("exponential histogram \"", m.name(), "\": invalid scale ",
-                               pt.scale()));
+      auto native = ExponentialToNative(pt);
+      if (!native.ok()) {
+        Reject(1, absl::StrCat("exponential histogram \"", m.name(), "\": ", native.status().message()));
         continue;
       }
       auto labels = PointLabels(pt, *ctx);
       if (!labels) continue;
-      const int64_t t = NanosToMillis(pt.time_unix_nano());
-      const bool stale = pt.flags() & kNoRecordedValue;
-
-      // (upper bound, count) for every bucket: negative bucket i holds values in
-      // [-base^(i+1), -base^i), so its upper bound is -base^i; the zero bucket's is the
-      // zero threshold; positive bucket i holds (base^i, base^(i+1)].
-      std::vector<std::pair<double, uint64_t>> raw;
-      const auto& neg = pt.negative();
-      for (int k = 0; k < neg.bucket_counts_size(); ++k) {
-        raw.emplace_back(-ExpBound(int64_t{neg.offset()} + k, pt.scale()), neg.bucket_counts(k));
-      }
-      raw.emplace_back(std::max(0.0, pt.zero_threshold()), pt.zero_count());
-      const auto& pos = pt.positive();
-      for (int k = 0; k < pos.bucket_counts_size(); ++k) {
-        raw.emplace_back(ExpBound(int64_t{pos.offset()} + k + 1, pt.scale()), pos.bucket_counts(k));
-      }
-      std::stable_sort(raw.begin(), raw.end(),
-                       [](const auto& a, const auto& b) { return a.first < b.first; });
-      std::vector<std::pair<double, uint64_t>> buckets;
-      for (const auto& [bound, n] : raw) {
-        if (std::isnan(bound) || bound == INFINITY) continue;  // folded into +Inf = count
-        if (!buckets.empty() && buckets.back().first == bound) {
-          buckets.back().second += n;
-        } else {
-          buckets.emplace_back(bound, n);
-        }
-      }
-      WriteBuckets(*labels, family, buckets, pt.count(), t, stale, pt.exemplars());
-      SumAndCount(*labels, family, pt.has_sum(), pt.sum(), pt.count(), t, stale);
-      Accepted(t, ctx);
+      auto& s = DerivedSeries(*labels, family);
+      s.histograms.push_back(*std::move(native));
+      for (const auto& e : pt.exemplars()) s.exemplars.push_back(ConvertExemplar(e));
+      Accepted(s.histograms.back().t_ms, ctx);
     }
   }
 

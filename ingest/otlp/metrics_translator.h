@@ -10,11 +10,9 @@
 // - Delta temporality (Sum, Histogram, ExponentialHistogram) and unspecified temporality
 //   are rejected, as Prometheus does by default: the points count as rejected in the
 //   partial-success reply with "invalid temporality and type combination".
-// - Exponential histograms become classic-style buckets (our storage has no native
-//   histograms yet): `_bucket{le=...}` with one bucket per OTLP bucket, the upper bound of
-//   positive bucket i being base^(i+1), of negative bucket i being -base^i, plus a bucket
-//   le=<zero_threshold> for the zero bucket; counts cumulative in ascending `le` order and
-//   ending with le="+Inf" = count; `_sum` when set; `_count`.
+// - Exponential histograms become one native histogram series `<name>` (no _bucket/_sum/
+//   _count), exactly as Prometheus' OTLP receiver converts them (§A5.1); explicit-bucket
+//   histograms stay classic `_bucket{le}`/`_sum`/`_count` series (Prometheus' default).
 // - Scope metadata is not promoted to labels (Prometheus' default promote_scope_metadata:
 //   false), so no otel_scope_* labels.
 // - `target_info` gets one sample (value 1) at the latest accepted data-point timestamp of

@@ -1,6 +1,7 @@
 #include "ingest/prometheus/remote_write.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -74,18 +75,94 @@ storage::Labels ToLabels(const google::protobuf::RepeatedPtrField<::prometheus::
   return storage::Labels(std::move(labels));
 }
 
+// Bucket counts of one side: integer histograms carry deltas (each bucket against the
+// previous one, the first against 0), float histograms absolute counts.
+std::vector<double> BucketCounts(bool float_histogram,
+                                 const google::protobuf::RepeatedField<int64_t>& deltas,
+                                 const google::protobuf::RepeatedField<double>& counts) {
+  if (float_histogram) return std::vector<double>(counts.begin(), counts.end());
+  std::vector<double> out;
+  out.reserve(deltas.size());
+  int64_t count = 0;
+  for (int64_t d : deltas) {
+    // Wrapping: a corrupt delta chain gives a wrong count, not undefined behaviour.
+    count = static_cast<int64_t>(static_cast<uint64_t>(count) + static_cast<uint64_t>(d));
+    out.push_back(static_cast<double>(count));
+  }
+  return out;
+}
+
+std::vector<storage::BucketSpan> Spans(
+    const google::protobuf::RepeatedPtrField<::prometheus::BucketSpan>& in) {
+  std::vector<storage::BucketSpan> out;
+  out.reserve(in.size());
+  for (const auto& s : in) out.push_back({s.offset(), s.length()});
+  return out;
+}
+
+// Prometheus' check of integer histograms (its float histograms skip it: rounding): the
+// buckets must hold `count` observations, or at most `count` when the sum is NaN (NaN
+// observations fall in no bucket). A staleness marker (sum StaleNaN) is not checked.
+std::string IntegerCountError(const storage::FloatHistogram& h) {
+  if (storage::IsStaleNaN(h.sum)) return "";
+  double in_buckets = h.zero_count;
+  for (double c : h.positive_buckets) in_buckets += c;
+  for (double c : h.negative_buckets) in_buckets += c;
+  if (std::isnan(h.sum) ? in_buckets <= h.count : in_buckets == h.count) return "";
+  auto count = [](double v) {
+    return v >= 0 && v < 0x1p63 ? absl::StrCat(static_cast<int64_t>(v)) : absl::StrCat(v);
+  };
+  return absl::StrCat(
+      count(in_buckets), " observations found in buckets, but the Count field is ",
+      count(h.count), ": histogram's observation count should ",
+      std::isnan(h.sum) ? "be at least the number of observations found in the buckets"
+                        : "equal the number of observations found in the buckets (in absence of NaN)");
+}
+
 }  // namespace
+
+storage::HistogramSample ToHistogramSample(const ::prometheus::Histogram& in) {
+  // Prometheus decides by the count field alone: count_float means a float histogram.
+  const bool is_float = in.count_case() == ::prometheus::Histogram::kCountFloat;
+  storage::HistogramSample out;
+  out.t_ms = in.timestamp();
+  storage::FloatHistogram& h = out.h;
+  h.counter_reset_hint = static_cast<storage::CounterResetHint>(in.reset_hint() & 3);
+  h.schema = in.schema();
+  h.zero_threshold = in.zero_threshold();
+  h.count = is_float ? in.count_float() : static_cast<double>(in.count_int());
+  h.zero_count = in.zero_count_case() == ::prometheus::Histogram::kZeroCountFloat
+                     ? in.zero_count_float()
+                     : static_cast<double>(in.zero_count_int());
+  h.sum = in.sum();
+  h.positive_spans = Spans(in.positive_spans());
+  h.negative_spans = Spans(in.negative_spans());
+  h.positive_buckets = BucketCounts(is_float, in.positive_deltas(), in.positive_counts());
+  h.negative_buckets = BucketCounts(is_float, in.negative_deltas(), in.negative_counts());
+  h.custom_values.assign(in.custom_values().begin(), in.custom_values().end());
+  return out;
+}
 
 absl::StatusOr<storage::MetricBatch> TranslateWriteRequest(const ::prometheus::WriteRequest& req) {
   storage::MetricBatch batch;
   batch.series.reserve(req.timeseries_size());
   for (const auto& ts : req.timeseries()) {
     if (auto st = ValidateSeries(ts); !st.ok()) return st;
-    if (ts.samples().empty() && ts.exemplars().empty()) continue;
+    if (ts.samples().empty() && ts.exemplars().empty() && ts.histograms().empty()) continue;
     storage::SeriesSamples s;
     s.labels = ToLabels(ts.labels());
     s.samples.reserve(ts.samples_size());
     for (const auto& smp : ts.samples()) s.samples.push_back({smp.timestamp(), smp.value()});
+    // Storage validates the histograms (spans against bucket counts, schema, bounds).
+    s.histograms.reserve(ts.histograms_size());
+    for (const auto& h : ts.histograms()) {
+      s.histograms.push_back(ToHistogramSample(h));
+      if (h.count_case() == ::prometheus::Histogram::kCountFloat) continue;
+      if (std::string e = IntegerCountError(s.histograms.back().h); !e.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(e, " for series ", SeriesString(ts.labels())));
+      }
+    }
     for (const auto& e : ts.exemplars()) {
       // Exemplar labels are advisory: drop the ones that are not valid label names.
       std::vector<storage::Label> labels;

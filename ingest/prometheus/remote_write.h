@@ -13,9 +13,14 @@ namespace otelbox::ingest {
 // label name must match [a-zA-Z_][a-zA-Z0-9_]*, `__name__` must be present and non-empty,
 // a name may appear once per series, names and values must be valid UTF-8. Any violation
 // is InvalidArgument with a message naming the series, and nothing is converted.
-// Native histograms are not declared in our proto and are skipped; series with neither
-// samples nor exemplars are dropped. Metadata maps one to one (same enum numbers).
+// Native histograms become HistogramSamples (ToHistogramSample); storage validates them.
+// Series with no samples, histograms or exemplars are dropped. Metadata maps one to one
+// (same enum numbers).
 absl::StatusOr<storage::MetricBatch> TranslateWriteRequest(const ::prometheus::WriteRequest& req);
+
+// One native histogram: integer bucket deltas become absolute float counts, and the reset
+// hint keeps its number (the enums agree).
+storage::HistogramSample ToHistogramSample(const ::prometheus::Histogram& in);
 
 // Snappy block decompression (limit checked before allocating) + protobuf decode.
 // ResourceExhausted over `max_bytes`; InvalidArgument for bad snappy or bad protobuf.

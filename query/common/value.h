@@ -3,6 +3,7 @@
 // Times are milliseconds since the Unix epoch.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -26,7 +27,8 @@ struct String {
 struct VectorElement {
   storage::Labels labels;
   int64_t t_ms = 0;
-  double v = 0;
+  double v = 0;                             // when h is empty
+  std::optional<storage::FloatHistogram> h;  // a native histogram sample instead of v
 };
 using Vector = std::vector<VectorElement>;
 
@@ -34,6 +36,7 @@ using Vector = std::vector<VectorElement>;
 struct MatrixSeries {
   storage::Labels labels;
   std::vector<storage::Sample> samples;
+  std::vector<storage::HistogramSample> histograms;  // native histogram points, ascending
 };
 using Matrix = std::vector<MatrixSeries>;
 

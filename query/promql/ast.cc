@@ -34,6 +34,8 @@ const char* BinaryOpSymbol(BinaryOp op) {
     case BinaryOp::kAnd: return "and";
     case BinaryOp::kOr: return "or";
     case BinaryOp::kUnless: return "unless";
+    case BinaryOp::kTrimUpper: return "</";
+    case BinaryOp::kTrimLower: return ">/";
   }
   return "?";
 }
@@ -140,6 +142,7 @@ const FunctionInfo* LookupFunction(std::string_view name) {
       {"histogram_count", {v}, 0, v},
       {"histogram_fraction", {s, s, v}, 0, v},
       {"histogram_quantile", {s, v}, 0, v},
+      {"histogram_quantiles", {v, str, s, s}, 9, v},
       {"histogram_stddev", {v}, 0, v},
       {"histogram_stdvar", {v}, 0, v},
       {"histogram_sum", {v}, 0, v},

@@ -22,6 +22,7 @@ enum class BinaryOp {
   kAdd, kSub, kMul, kDiv, kMod, kPow, kAtan2,         // arithmetic
   kEqlc, kNeq, kGtr, kLss, kGte, kLte,                // comparison
   kAnd, kOr, kUnless,                                 // set
+  kTrimUpper, kTrimLower,                             // </ and >/ on native histograms
 };
 const char* BinaryOpSymbol(BinaryOp op);
 bool IsComparison(BinaryOp op);

@@ -3,17 +3,25 @@
 // engine.go's VectorBinop, VectorscalarBinop, VectorAnd/Or/Unless.
 
 #include <cmath>
+#include <optional>
+#include <tuple>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "query/promql/evaluator.h"
+#include "query/promql/histogram_math.h"
 
 namespace otelbox::query::promql {
 namespace {
 
 // Arithmetic drops the metric name; comparisons (without bool) and set operators keep it.
-bool ShouldDropMetricName(BinaryOp op) { return !IsComparison(op) && !IsSetOperator(op); }
+bool IsTrim(BinaryOp op) { return op == BinaryOp::kTrimUpper || op == BinaryOp::kTrimLower; }
+
+// Arithmetic drops the metric name; comparisons (without bool), trims and set operators keep it.
+bool ShouldDropMetricName(BinaryOp op) {
+  return !IsComparison(op) && !IsSetOperator(op) && !IsTrim(op);
+}
 
 // Returns the value and whether a comparison holds (always true for arithmetic).
 std::pair<double, bool> ElemBinop(BinaryOp op, double l, double r) {
@@ -88,6 +96,91 @@ storage::Labels ResultMetric(const storage::Labels& lhs, const storage::Labels& 
   return storage::Labels(std::move(out));
 }
 
+// The result of an operator on two elements of which at least one is a histogram
+// (Prometheus' vectorElemBinop). `info`/`warn` are annotation texts without position;
+// `layout_error` is Prometheus' ErrHistogramsIncompatibleSchema.
+struct HistResult {
+  double v = 0;
+  std::optional<storage::FloatHistogram> h;
+  bool keep = false;
+  std::string info;
+  std::string warn;
+  bool layout_error = false;
+};
+
+HistResult HistogramBinop(BinaryOp op, double l, double r, const storage::FloatHistogram* hl,
+                          const storage::FloatHistogram* hr) {
+  HistResult out;
+  if (hl == nullptr && hr == nullptr) {  // only trims get here with two floats
+    out.info = std::string("PromQL info: incompatible sample types encountered for binary operator \"") +
+               BinaryOpSymbol(op) + "\": float " + BinaryOpSymbol(op) + " float";
+    return out;
+  }
+  auto incompatible = [&](const char* lt, const char* rt) {
+    out.info = std::string("PromQL info: incompatible sample types encountered for binary operator \"") +
+               BinaryOpSymbol(op) + "\": " + lt + " " + BinaryOpSymbol(op) + " " + rt;
+    return out;
+  };
+  if (hl == nullptr) {  // float op histogram
+    if (op == BinaryOp::kMul) {
+      out.h = *hr;
+      HistogramMul(&*out.h, l);
+      out.keep = true;
+      return out;
+    }
+    return incompatible("float", "histogram");
+  }
+  if (hr == nullptr) {  // histogram op float
+    if (IsTrim(op)) {
+      out.h = *hl;
+      HistogramTrimBuckets(&*out.h, r, op == BinaryOp::kTrimUpper);
+      out.keep = true;
+      return out;
+    }
+    if (op == BinaryOp::kMul || op == BinaryOp::kDiv) {
+      out.h = *hl;
+      if (op == BinaryOp::kMul) {
+        HistogramMul(&*out.h, r);
+      } else {
+        HistogramDiv(&*out.h, r);
+      }
+      out.keep = true;
+      return out;
+    }
+    return incompatible("histogram", "float");
+  }
+  switch (op) {
+    case BinaryOp::kAdd:
+    case BinaryOp::kSub: {
+      out.h = *hl;
+      HistogramOpNotes notes;
+      bool sub = op == BinaryOp::kSub;
+      if (!HistogramAdd(&*out.h, *hr, sub, &notes)) {
+        out.h.reset();
+        out.layout_error = true;
+        return out;
+      }
+      if (sub) out.h->counter_reset_hint = storage::CounterResetHint::kGaugeType;
+      const char* what = sub ? "subtraction" : "addition";
+      if (notes.counter_reset_collision) {
+        out.warn = std::string("PromQL warning: conflicting counter resets during histogram ") + what;
+      }
+      if (notes.custom_bounds_reconciled) {
+        out.info = std::string("PromQL info: mismatched custom buckets were reconciled during ") + what;
+      }
+      out.keep = true;
+      return out;
+    }
+    case BinaryOp::kEqlc:
+    case BinaryOp::kNeq:
+      out.h = *hl;
+      out.keep = HistogramEquals(*hl, *hr) == (op == BinaryOp::kEqlc);
+      return out;
+    default:
+      return incompatible("histogram", "histogram");
+  }
+}
+
 double ScalarBinop(BinaryOp op, double l, double r) {
   auto [v, keep] = ElemBinop(op, l, r);
   if (IsComparison(op)) return keep ? 1 : 0;
@@ -130,6 +223,10 @@ EvalValue Evaluator::EvalBinary(const BinaryExpr& b) {
         size_t i = steps_.Index(p.t_ms);
         double lv = swap ? sc[i] : p.value;
         double rv = swap ? p.value : sc[i];
+        if (IsTrim(b.op)) {
+          ctx_->Info(HistogramBinop(b.op, lv, rv, nullptr, nullptr).info, b.lhs->pos);
+          continue;
+        }
         auto [v, keep] = ElemBinop(b.op, lv, rv);
         // A comparison keeps the vector element's value, whichever side it is on.
         if (comparison && swap) v = rv;
@@ -138,6 +235,21 @@ EvalValue Evaluator::EvalBinary(const BinaryExpr& b) {
           keep = true;
         }
         if (keep) builder.Add(i, labels, v, drop_flag);
+      }
+      for (const auto& p : s.histograms) {
+        size_t i = steps_.Index(p.t_ms);
+        HistResult res = swap ? HistogramBinop(b.op, sc[i], 0, nullptr, &p.h)
+                              : HistogramBinop(b.op, 0, sc[i], &p.h, nullptr);
+        if (!res.info.empty() && !res.keep) {
+          ctx_->Info(res.info, b.lhs->pos);
+          continue;
+        }
+        if (comparison && swap) res.h = p.h;
+        if (b.return_bool) {
+          builder.Add(i, labels, res.keep ? 1 : 0, drop_flag);
+        } else if (res.keep) {
+          builder.AddHistogram(i, labels, std::move(*res.h), drop_flag);
+        }
       }
     }
     out.series = builder.Take();
@@ -166,7 +278,7 @@ EvalValue Evaluator::EvalBinary(const BinaryExpr& b) {
           for (const auto& e : rv) rs.insert(rsig[e.series]);
           for (const auto& e : lv) {
             if (rs.count(lsig[e.series])) {
-              builder.Add(i, l.series[e.series].labels, e.v, l.series[e.series].drop_name);
+              builder.AddPoint(i, l.series[e.series].labels, e.v, e.h, l.series[e.series].drop_name);
             }
           }
           break;
@@ -175,11 +287,11 @@ EvalValue Evaluator::EvalBinary(const BinaryExpr& b) {
           std::unordered_set<std::string_view> ls;
           for (const auto& e : lv) {
             ls.insert(lsig[e.series]);
-            builder.Add(i, l.series[e.series].labels, e.v, l.series[e.series].drop_name);
+            builder.AddPoint(i, l.series[e.series].labels, e.v, e.h, l.series[e.series].drop_name);
           }
           for (const auto& e : rv) {
             if (!ls.count(rsig[e.series])) {
-              builder.Add(i, r.series[e.series].labels, e.v, r.series[e.series].drop_name);
+              builder.AddPoint(i, r.series[e.series].labels, e.v, e.h, r.series[e.series].drop_name);
             }
           }
           break;
@@ -189,7 +301,7 @@ EvalValue Evaluator::EvalBinary(const BinaryExpr& b) {
           for (const auto& e : rv) rs.insert(rsig[e.series]);
           for (const auto& e : lv) {
             if (!rs.count(lsig[e.series])) {
-              builder.Add(i, l.series[e.series].labels, e.v, l.series[e.series].drop_name);
+              builder.AddPoint(i, l.series[e.series].labels, e.v, e.h, l.series[e.series].drop_name);
             }
           }
         }
@@ -234,9 +346,42 @@ EvalValue Evaluator::EvalBinary(const BinaryExpr& b) {
       if (it == one_by_sig.end()) continue;
       const Elem& oe = *it->second;
       double fl = e.v, fr = oe.v;
-      if (one_to_many) std::swap(fl, fr);
-      auto [v, keep] = ElemBinop(b.op, fl, fr);
-      if (b.return_bool) v = keep ? 1 : 0;
+      const storage::FloatHistogram* hl = e.h;
+      const storage::FloatHistogram* hr = oe.h;
+      if (one_to_many) {
+        std::swap(fl, fr);
+        std::swap(hl, hr);
+      }
+      double v = 0;
+      bool keep = false;
+      std::optional<storage::FloatHistogram> hv;
+      bool skip = false;
+      if (hl == nullptr && hr == nullptr && !IsTrim(b.op)) {
+        std::tie(v, keep) = ElemBinop(b.op, fl, fr);
+      } else {
+        HistResult res = HistogramBinop(b.op, fl, fr, hl, hr);
+        // As Prometheus' VectorBinop: an error or warning drops the element, an info
+        // keeps it; the last one of a step is reported.
+        if (res.layout_error) {
+          ctx_->Warn(std::string("PromQL warning: incompatible bucket layout encountered for "
+                                 "binary operator ") + BinaryOpSymbol(b.op), b.lhs->pos);
+          skip = true;
+        } else if (!res.warn.empty()) {
+          ctx_->Warn(res.warn, b.lhs->pos);
+          skip = true;
+        } else if (!res.info.empty()) {
+          ctx_->Info(res.info, b.lhs->pos);
+          skip = !res.keep && res.info.find("incompatible sample types") != std::string::npos;
+        }
+        v = res.v;
+        keep = res.keep;
+        hv = std::move(res.h);
+      }
+      if (skip) continue;
+      if (b.return_bool) {
+        v = keep ? 1 : 0;
+        hv.reset();
+      }
       // Matching errors count every pair, also those a comparison then filters out.
       auto key = std::make_pair(e.series, oe.series);
       auto lc = label_cache.find(key);
@@ -267,7 +412,11 @@ EvalValue Evaluator::EvalBinary(const BinaryExpr& b) {
       if (!keep && !b.return_bool) continue;
       bool drop_flag = many.series[e.series].drop_name ||
                        (delayed_names() && (ShouldDropMetricName(b.op) || b.return_bool));
-      builder.Add(i, labels, v, drop_flag);
+      if (hv) {
+        builder.AddHistogram(i, labels, std::move(*hv), drop_flag);
+      } else {
+        builder.Add(i, labels, v, drop_flag);
+      }
     }
   }
   out.series = builder.Take();

@@ -91,7 +91,11 @@ absl::StatusOr<QueryResult> Engine::Instant(std::string_view tenant, std::string
       case ValueType::kVector: {
         Vector out;
         for (auto& s : v.series) {
-          out.push_back(VectorElement{std::move(s.labels), t_ms, s.samples[0].value});
+          if (!s.samples.empty()) {
+            out.push_back(VectorElement{std::move(s.labels), t_ms, s.samples[0].value, {}});
+          } else {
+            out.push_back(VectorElement{std::move(s.labels), t_ms, 0, std::move(s.histograms[0].h)});
+          }
         }
         if (!KeepsOrder(**parsed)) {
           std::sort(out.begin(), out.end(), [](const VectorElement& a, const VectorElement& b) {
@@ -103,7 +107,10 @@ absl::StatusOr<QueryResult> Engine::Instant(std::string_view tenant, std::string
       }
       case ValueType::kMatrix: {
         Matrix out;
-        for (auto& s : v.series) out.push_back(MatrixSeries{std::move(s.labels), std::move(s.samples)});
+        for (auto& s : v.series) {
+          out.push_back(
+              MatrixSeries{std::move(s.labels), std::move(s.samples), std::move(s.histograms)});
+        }
         std::sort(out.begin(), out.end(),
                   [](const MatrixSeries& a, const MatrixSeries& b) { return a.labels < b.labels; });
         result.value = std::move(out);
@@ -155,7 +162,10 @@ absl::StatusOr<QueryResult> Engine::Range(std::string_view tenant, std::string_v
       for (size_t i = 0; i < steps.count; ++i) s.samples.push_back({steps.At(i), v.scalars[i]});
       out.push_back(std::move(s));
     } else {
-      for (auto& s : v.series) out.push_back(MatrixSeries{std::move(s.labels), std::move(s.samples)});
+      for (auto& s : v.series) {
+        out.push_back(
+            MatrixSeries{std::move(s.labels), std::move(s.samples), std::move(s.histograms)});
+      }
       std::sort(out.begin(), out.end(),
                 [](const MatrixSeries& a, const MatrixSeries& b) { return a.labels < b.labels; });
     }

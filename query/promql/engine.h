@@ -1,7 +1,7 @@
 #pragma once
 // Evaluates PromQL over a SeriesQuerier with Prometheus 3.x semantics: selectors (offset,
 // @, lookback, staleness), subqueries, every binary operator with vector matching,
-// aggregations and the float functions. Native histograms answer Unimplemented.
+// aggregations and the functions, on floats and native histograms.
 // Each selector reads storage once per query, over the whole range it needs.
 //
 // Thread-safe: one Engine serves every query concurrently (it holds no per-query state).

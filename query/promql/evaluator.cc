@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "query/promql/ast_printer.h"
+#include "query/promql/histogram_math.h"
 
 namespace otelbox::query::promql {
 
@@ -43,6 +44,10 @@ storage::Labels DropMetricName(const storage::Labels& labels) {
   return storage::Labels(std::move(out));
 }
 
+std::string MetricNameOf(const storage::Labels& labels) {
+  return std::string(labels.Get(storage::kMetricNameLabel));
+}
+
 double KahanSumInc(double inc, double sum, double* c) {
   double t = sum + inc;
   if (std::isinf(t)) {
@@ -75,6 +80,44 @@ double Quantile(double q, std::vector<double> values) {
 
 std::string FormatValue(double v) { return FormatFloat(v); }
 
+namespace {
+
+// Merges two ascending point lists; equal timestamps are a duplicate labelset.
+template <typename P>
+std::vector<P> MergePoints(std::vector<P>* a, std::vector<P>* b) {
+  std::vector<P> merged;
+  merged.reserve(a->size() + b->size());
+  size_t i = 0, j = 0;
+  while (i < a->size() || j < b->size()) {
+    if (j == b->size() || (i < a->size() && (*a)[i].t_ms < (*b)[j].t_ms)) {
+      merged.push_back(std::move((*a)[i++]));
+    } else if (i == a->size() || (*b)[j].t_ms < (*a)[i].t_ms) {
+      merged.push_back(std::move((*b)[j++]));
+    } else {
+      ThrowExecution("vector cannot contain metrics with the same labelset");
+    }
+  }
+  return merged;
+}
+
+// A float and a histogram at the same time in one series.
+void CheckKindsDisjoint(const Series& s) {
+  if (s.samples.empty() || s.histograms.empty()) return;
+  size_t i = 0, j = 0;
+  while (i < s.samples.size() && j < s.histograms.size()) {
+    if (s.samples[i].t_ms == s.histograms[j].t_ms) {
+      ThrowExecution("vector cannot contain metrics with the same labelset");
+    }
+    if (s.samples[i].t_ms < s.histograms[j].t_ms) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+}
+
+}  // namespace
+
 void MergeSameLabels(std::vector<Series>* series) {
   if (series->size() < 2) return;
   std::map<storage::Labels, size_t> first;
@@ -92,20 +135,9 @@ void MergeSameLabels(std::vector<Series>* series) {
       continue;
     }
     Series& into = out[it->second];
-    std::vector<storage::Sample> merged;
-    merged.reserve(into.samples.size() + s.samples.size());
-    size_t a = 0, b = 0;
-    while (a < into.samples.size() || b < s.samples.size()) {
-      if (b == s.samples.size() ||
-          (a < into.samples.size() && into.samples[a].t_ms < s.samples[b].t_ms)) {
-        merged.push_back(into.samples[a++]);
-      } else if (a == into.samples.size() || s.samples[b].t_ms < into.samples[a].t_ms) {
-        merged.push_back(s.samples[b++]);
-      } else {
-        ThrowExecution("vector cannot contain metrics with the same labelset");
-      }
-    }
-    into.samples = std::move(merged);
+    into.samples = MergePoints(&into.samples, &s.samples);
+    into.histograms = MergePoints(&into.histograms, &s.histograms);
+    CheckKindsDisjoint(into);
   }
   *series = std::move(out);
 }
@@ -161,19 +193,29 @@ int64_t QueryContext::AtTime(const AtModifier& at) const {
 
 // ---- SeriesBuilder ----
 
-void SeriesBuilder::Add(size_t step, const storage::Labels& labels, double v, bool drop_name) {
+Series& SeriesBuilder::Slot(size_t step, const storage::Labels& labels, bool drop_name) {
   int64_t t = steps_.At(step);
   auto [it, inserted] = index_.try_emplace(labels, out_.size());
   if (inserted) {
-    out_.push_back(Series{labels, {}, drop_name});
+    out_.push_back(Series{labels, {}, {}, drop_name});
   } else {
     Series& s = out_[it->second];
-    if (!s.samples.empty() && s.samples.back().t_ms == t) {
+    if ((!s.samples.empty() && s.samples.back().t_ms == t) ||
+        (!s.histograms.empty() && s.histograms.back().t_ms == t)) {
       ThrowExecution("vector cannot contain metrics with the same labelset");
     }
     if (drop_name) s.drop_name = true;
   }
-  out_[it->second].samples.push_back({t, v});
+  return out_[it->second];
+}
+
+void SeriesBuilder::Add(size_t step, const storage::Labels& labels, double v, bool drop_name) {
+  Slot(step, labels, drop_name).samples.push_back({steps_.At(step), v});
+}
+
+void SeriesBuilder::AddHistogram(size_t step, const storage::Labels& labels,
+                                 storage::FloatHistogram h, bool drop_name) {
+  Slot(step, labels, drop_name).histograms.push_back({steps_.At(step), std::move(h)});
 }
 
 // ---- Evaluator ----
@@ -182,6 +224,9 @@ std::vector<StepVector> Evaluator::ByStep(const EvalValue& v) const {
   std::vector<StepVector> out(steps_.count);
   for (uint32_t i = 0; i < v.series.size(); ++i) {
     for (const auto& p : v.series[i].samples) out[steps_.Index(p.t_ms)].push_back({i, p.value});
+    for (const auto& p : v.series[i].histograms) {
+      out[steps_.Index(p.t_ms)].push_back({i, 0, &p.h});
+    }
   }
   return out;
 }
@@ -248,12 +293,14 @@ EvalValue Evaluator::Eval(const Expr& e) {
     }
     out = EvalCall(*c);
   } else if (auto* a = e.As<AggregateExpr>()) {
-    out = EvalAggregate(*a);
+    out = EvalAggregate(*a, e.pos);
   } else {
     ThrowUnsupported("expression is not supported yet");
   }
   int64_t points = 0;
-  for (const auto& s : out.series) points += static_cast<int64_t>(s.samples.size());
+  for (const auto& s : out.series) {
+    points += static_cast<int64_t>(s.samples.size() + s.histograms.size());
+  }
   ctx_->CheckSamples(points);
   return out;
 }
@@ -268,6 +315,7 @@ EvalValue Evaluator::EvalUnary(const UnaryExpr& u) {
   for (auto& s : v.series) {
     DropName(&s);
     for (auto& p : s.samples) p.value = -p.value;
+    for (auto& p : s.histograms) HistogramMul(&p.h, -1);
   }
   if (!delayed_names()) CheckDistinctLabels(v.series);
   return v;
@@ -284,18 +332,37 @@ EvalValue Evaluator::EvalVectorSelector(const VectorSelector& vs, bool timestamp
   for (const auto& sd : it->second) {
     Series out;
     const auto& samples = sd.samples;
+    const auto& hists = sd.histograms;
     for (size_t i = 0; i < steps_.count; ++i) {
       int64_t t = steps_.At(i);
       int64_t ref = SatSub(at.value_or(t), vs.offset_ms);
       auto next = std::upper_bound(samples.begin(), samples.end(), ref,
                                    [](int64_t r, const storage::Sample& s) { return r < s.t_ms; });
-      if (next == samples.begin()) continue;
-      const auto& s = *(next - 1);
+      auto hnext = std::upper_bound(
+          hists.begin(), hists.end(), ref,
+          [](int64_t r, const storage::HistogramSample& s) { return r < s.t_ms; });
+      const storage::Sample* f = next == samples.begin() ? nullptr : &*(next - 1);
+      const storage::HistogramSample* h = hnext == hists.begin() ? nullptr : &*(hnext - 1);
+      if (f != nullptr && h != nullptr) {
+        if (f->t_ms > h->t_ms) {
+          h = nullptr;
+        } else {
+          f = nullptr;
+        }
+      }
+      int64_t st = f != nullptr ? f->t_ms : h != nullptr ? h->t_ms : 0;
+      if (f == nullptr && h == nullptr) continue;
       // Window (ref - lookback, ref]; a stale marker as newest sample means "no value".
-      if (s.t_ms <= SatSub(ref, lookback) || storage::IsStaleNaN(s.value)) continue;
-      out.samples.push_back({t, timestamps ? static_cast<double>(s.t_ms) / 1000.0 : s.value});
+      if (st <= SatSub(ref, lookback) || (f != nullptr && storage::IsStaleNaN(f->value))) continue;
+      if (timestamps) {
+        out.samples.push_back({t, static_cast<double>(st) / 1000.0});
+      } else if (f != nullptr) {
+        out.samples.push_back({t, f->value});
+      } else {
+        out.histograms.push_back({t, h->h});
+      }
     }
-    if (out.samples.empty()) continue;
+    if (out.samples.empty() && out.histograms.empty()) continue;
     out.labels = sd.labels;
     v.series.push_back(std::move(out));
   }
@@ -318,7 +385,8 @@ Evaluator::RangeSource Evaluator::SelectorSource(const MatrixSelector& ms) {
     for (const auto& p : sd.samples) {
       if (!storage::IsStaleNaN(p.value)) s.samples.push_back(p);
     }
-    if (!s.samples.empty()) src.series.push_back(std::move(s));
+    s.histograms = sd.histograms;
+    if (!s.samples.empty() || !s.histograms.empty()) src.series.push_back(std::move(s));
   }
   return src;
 }
@@ -333,6 +401,17 @@ Evaluator::RangeSource Evaluator::EvalRangeSource(const Expr& expr) {
     if (sq->at) src.at_ms = ctx_->AtTime(*sq->at);
     int64_t ignored;
     src.series = EvalSubquerySeries(*sq, &ignored);
+    // As Prometheus' evalSubquery: explicit (not_)reset hints become unknown, since the
+    // subquery may skip or repeat the samples they were about.
+    for (auto& ser : src.series) {
+      for (auto& p : ser.histograms) {
+        auto& hint = p.h.counter_reset_hint;
+        if (hint == storage::CounterResetHint::kNotCounterReset ||
+            hint == storage::CounterResetHint::kCounterReset) {
+          hint = storage::CounterResetHint::kUnknown;
+        }
+      }
+    }
     return src;
   }
   ThrowInvalid("expected a range vector");
@@ -351,7 +430,10 @@ EvalValue Evaluator::EvalMatrixSelector(const MatrixSelector& ms) {
     for (const auto& p : s.samples) {
       if (p.t_ms > from && p.t_ms <= ref) o.samples.push_back(p);
     }
-    if (!o.samples.empty()) v.series.push_back(std::move(o));
+    for (auto& p : s.histograms) {
+      if (p.t_ms > from && p.t_ms <= ref) o.histograms.push_back(std::move(p));
+    }
+    if (!o.samples.empty() || !o.histograms.empty()) v.series.push_back(std::move(o));
   }
   return v;
 }
@@ -399,7 +481,10 @@ EvalValue Evaluator::EvalSubqueryTop(const SubqueryExpr& sq) {
     for (const auto& p : s.samples) {
       if (p.t_ms > from && p.t_ms <= ref) o.samples.push_back(p);
     }
-    if (!o.samples.empty()) v.series.push_back(std::move(o));
+    for (auto& p : s.histograms) {
+      if (p.t_ms > from && p.t_ms <= ref) o.histograms.push_back(std::move(p));
+    }
+    if (!o.samples.empty() || !o.histograms.empty()) v.series.push_back(std::move(o));
   }
   return v;
 }
@@ -448,7 +533,9 @@ struct Preloader {
     int64_t end = SatSub(hi, vs.offset_ms);
     auto data = ctx->querier->Select(ctx->tenant, vs.matchers, start, end);
     if (!data.ok()) throw EvalError{data.status()};
-    for (const auto& s : *data) ctx->loaded_samples += static_cast<int64_t>(s.samples.size());
+    for (const auto& s : *data) {
+      ctx->loaded_samples += static_cast<int64_t>(s.samples.size() + s.histograms.size());
+    }
     ctx->CheckSamples(0);
     ctx->selected[&vs] = std::move(*data);
   }
@@ -456,9 +543,77 @@ struct Preloader {
 
 }  // namespace
 
+// Prometheus' detectHistogramStatsDecoding: walking up from a selector, a
+// histogram_count/sum/avg marks it unless a subquery, a function needing buckets or a
+// trim comes first.
+void MarkStatsDecoding(const Expr& e, std::vector<const Expr*>* path, QueryContext* ctx) {
+  if (auto* vs = e.As<VectorSelector>()) {
+    bool skip = false;
+    for (auto it = path->rbegin(); it != path->rend(); ++it) {
+      const Expr& p = **it;
+      if (p.As<SubqueryExpr>()) {
+        skip = false;
+        break;
+      }
+      if (auto* c = p.As<Call>()) {
+        if (c->func == "histogram_count" || c->func == "histogram_sum" ||
+            c->func == "histogram_avg") {
+          skip = true;
+        } else if (c->func == "histogram_quantile" || c->func == "histogram_quantiles" ||
+                   c->func == "histogram_fraction") {
+          skip = false;
+          break;
+        }
+      }
+      if (auto* b = p.As<BinaryExpr>()) {
+        if (b->op == BinaryOp::kTrimUpper || b->op == BinaryOp::kTrimLower) {
+          skip = false;
+          break;
+        }
+      }
+    }
+    if (skip) ctx->stats_decoding.insert(vs);
+    return;
+  }
+  path->push_back(&e);
+  if (auto* ms = e.As<MatrixSelector>()) {
+    MarkStatsDecoding(*ms->vector_selector, path, ctx);
+  } else if (auto* sq = e.As<SubqueryExpr>()) {
+    MarkStatsDecoding(*sq->expr, path, ctx);
+  } else if (auto* p = e.As<ParenExpr>()) {
+    MarkStatsDecoding(*p->expr, path, ctx);
+  } else if (auto* u = e.As<UnaryExpr>()) {
+    MarkStatsDecoding(*u->expr, path, ctx);
+  } else if (auto* b = e.As<BinaryExpr>()) {
+    MarkStatsDecoding(*b->lhs, path, ctx);
+    MarkStatsDecoding(*b->rhs, path, ctx);
+  } else if (auto* c = e.As<Call>()) {
+    for (const auto& a : c->args) MarkStatsDecoding(*a, path, ctx);
+  } else if (auto* a = e.As<AggregateExpr>()) {
+    if (a->param) MarkStatsDecoding(*a->param, path, ctx);
+    MarkStatsDecoding(*a->expr, path, ctx);
+  }
+  path->pop_back();
+}
+
 void PreloadSelectors(const Expr& expr, QueryContext* ctx) {
+  std::vector<const Expr*> path;
+  MarkStatsDecoding(expr, &path, ctx);
   Preloader p{ctx};
   p.Walk(expr, ctx->start_ms, ctx->end_ms);
+  for (const VectorSelector* vs : ctx->stats_decoding) {
+    auto it = ctx->selected.find(vs);
+    if (it == ctx->selected.end()) continue;
+    for (auto& sd : it->second) {
+      auto& hs = sd.histograms;
+      for (size_t i = 0; i < hs.size(); ++i) {
+        auto& hint = hs[i].h.counter_reset_hint;
+        if (hint != storage::CounterResetHint::kUnknown || i == 0) continue;
+        hint = HistogramDetectReset(hs[i].h, hs[i - 1].h) ? storage::CounterResetHint::kCounterReset
+                                                          : storage::CounterResetHint::kNotCounterReset;
+      }
+    }
+  }
 }
 
 }  // namespace otelbox::query::promql

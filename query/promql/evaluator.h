@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,8 @@ struct Steps {
 struct Series {
   storage::Labels labels;
   std::vector<storage::Sample> samples;
+  // Native histogram points, ascending; a step/timestamp is in at most one of the two.
+  std::vector<storage::HistogramSample> histograms;
   bool drop_name = false;
 };
 
@@ -63,6 +66,7 @@ struct EvalValue {
 struct Elem {
   uint32_t series;  // index into the EvalValue's series
   double v;
+  const storage::FloatHistogram* h = nullptr;  // set for a histogram point (then v is 0)
 };
 using StepVector = std::vector<Elem>;
 
@@ -86,6 +90,9 @@ struct QueryContext {
   std::chrono::steady_clock::time_point deadline;
   int64_t loaded_samples = 0;
   std::map<const VectorSelector*, std::vector<storage::SeriesData>> selected;
+  // Selectors read only by histogram_count/sum/avg: Prometheus decodes them with its
+  // HistogramStatsIterator, which turns "unknown" counter-reset hints into detected ones.
+  std::set<const VectorSelector*> stats_decoding;
   std::string_view query;  // the query text, for annotation positions
   std::vector<std::string> warnings;
   std::vector<std::string> infos;
@@ -110,9 +117,22 @@ class SeriesBuilder {
  public:
   explicit SeriesBuilder(const Steps& steps) : steps_(steps) {}
   void Add(size_t step, const storage::Labels& labels, double v, bool drop_name = false);
+  void AddHistogram(size_t step, const storage::Labels& labels, storage::FloatHistogram h,
+                    bool drop_name = false);
+  // A float (h == nullptr) or a histogram point.
+  void AddPoint(size_t step, const storage::Labels& labels, double v,
+                const storage::FloatHistogram* h, bool drop_name = false) {
+    if (h != nullptr) {
+      AddHistogram(step, labels, *h, drop_name);
+    } else {
+      Add(step, labels, v, drop_name);
+    }
+  }
   std::vector<Series> Take() { return std::move(out_); }
 
  private:
+  Series& Slot(size_t step, const storage::Labels& labels, bool drop_name);
+
   const Steps& steps_;
   std::map<storage::Labels, size_t> index_;
   std::vector<Series> out_;
@@ -133,11 +153,19 @@ class Evaluator {
   bool delayed_names() const { return ctx_->options->enable_delayed_name_removal; }
 
   EvalValue EvalBinary(const BinaryExpr& b);        // binary_op.cc
-  EvalValue EvalAggregate(const AggregateExpr& a);  // aggregation.cc
+  // `pos`: where the aggregation starts (annotations of topk/bottomk point there).
+  EvalValue EvalAggregate(const AggregateExpr& a, int32_t pos);  // aggregation.cc
+  EvalValue EvalLimitRatio(const AggregateExpr& a, const EvalValue& param);
   EvalValue EvalCall(const Call& c);                // functions.cc
   EvalValue EvalRangeFunction(const Call& c);       // functions_range.cc
   // histogram_quantile and histogram_fraction over classic buckets (functions_histogram.cc).
+  // histogram_quantiles too (one histogram_quantile per φ).
   EvalValue EvalHistogramQuantile(const Call& c);
+  // histogram_quantile (upper == nullptr) or histogram_fraction(q, *upper, v).
+  EvalValue QuantileOver(const EvalValue& q, const EvalValue* upper, const EvalValue& v,
+                         int32_t input_pos, int32_t q_pos);
+  // histogram_count/sum/avg/stddev/stdvar over native histograms (functions_histogram.cc).
+  EvalValue EvalHistogramFunction(const Call& c);
   EvalValue EvalLabelFunction(const Call& c);       // functions_label.cc
 
   // A range-vector argument, loaded once and sliced per step.
@@ -168,6 +196,9 @@ class Evaluator {
 
 // Loads every selector of `expr` once over the whole range it will be read at.
 void PreloadSelectors(const Expr& expr, QueryContext* ctx);
+
+// The __name__ of a series ("" when it has none), for annotations.
+std::string MetricNameOf(const storage::Labels& labels);
 
 // Prometheus' Kahan-Neumaier step: returns the new sum, updates *c.
 double KahanSumInc(double inc, double sum, double* c);

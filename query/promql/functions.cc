@@ -17,11 +17,10 @@ bool IsExperimental(std::string_view fn) {
   return fn == "sort_by_label" || fn == "sort_by_label_desc" || fn == "mad_over_time" ||
          fn == "double_exponential_smoothing" || fn == "holt_winters" ||
          fn.starts_with("ts_of_") || fn == "start" || fn == "end" || fn == "range" ||
-         fn == "step";
+         fn == "step" || fn == "histogram_quantiles";
 }
 
 bool IsNativeHistogramFunction(std::string_view fn) {
-  // histogram_fraction also works on classic `le` buckets (functions_histogram.cc).
   return fn == "histogram_avg" || fn == "histogram_count" || fn == "histogram_stddev" ||
          fn == "histogram_stdvar" || fn == "histogram_sum";
 }
@@ -112,15 +111,14 @@ EvalValue Evaluator::EvalCall(const Call& c) {
   if (IsExperimental(fn) && !ctx_->options->enable_experimental) {
     ThrowInvalid("function \"" + fn + "\" is not enabled");
   }
-  if (IsNativeHistogramFunction(fn)) {
-    ThrowUnsupported("function \"" + fn + "\" works on native histograms, which are not "
-                     "supported yet");
-  }
   if (fn == "info") ThrowUnsupported("function \"info\" is not supported yet");
   for (size_t i = 0; i < info->arg_types.size() && i < c.args.size(); ++i) {
     if (info->arg_types[i] == ValueType::kMatrix) return EvalRangeFunction(c);
   }
-  if (fn == "histogram_quantile" || fn == "histogram_fraction") return EvalHistogramQuantile(c);
+  if (fn == "histogram_quantile" || fn == "histogram_fraction" || fn == "histogram_quantiles") {
+    return EvalHistogramQuantile(c);
+  }
+  if (IsNativeHistogramFunction(fn)) return EvalHistogramFunction(c);
   if (fn == "label_replace" || fn == "label_join" || fn == "sort_by_label" ||
       fn == "sort_by_label_desc") {
     return EvalLabelFunction(c);
@@ -156,6 +154,12 @@ EvalValue Evaluator::EvalCall(const Call& c) {
       v = Eval(*arg);
       for (auto& s : v.series) {
         for (auto& p : s.samples) p.value = static_cast<double>(p.t_ms) / 1000.0;
+        for (const auto& p : s.histograms) {
+          s.samples.push_back({p.t_ms, static_cast<double>(p.t_ms) / 1000.0});
+        }
+        s.histograms.clear();
+        std::sort(s.samples.begin(), s.samples.end(),
+                  [](const storage::Sample& a, const storage::Sample& b) { return a.t_ms < b.t_ms; });
       }
     }
     for (auto& s : v.series) DropName(&s);
@@ -189,6 +193,7 @@ EvalValue Evaluator::EvalCall(const Call& c) {
     std::vector<char> present(steps_.count);
     for (const auto& s : v.series) {
       for (const auto& p : s.samples) present[steps_.Index(p.t_ms)] = 1;
+      for (const auto& p : s.histograms) present[steps_.Index(p.t_ms)] = 1;
     }
     Series ser;
     if (auto* vs = c.args[0]->As<VectorSelector>()) {
@@ -222,6 +227,9 @@ EvalValue Evaluator::EvalCall(const Call& c) {
   }
   if (fn == "sort" || fn == "sort_desc") {
     EvalValue v = Eval(*c.args[0]);
+    // Histograms have no order: sort drops them (Prometheus' filterFloats).
+    for (auto& s : v.series) s.histograms.clear();
+    std::erase_if(v.series, [](const Series& s) { return s.samples.empty(); });
     if (steps_.count != 1) return v;  // order only matters for instant queries
     std::vector<size_t> idx(v.series.size());
     for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;

@@ -9,11 +9,14 @@
 #include <span>
 
 #include "query/promql/evaluator.h"
+#include "query/promql/histogram_math.h"
 
 namespace otelbox::query::promql {
 namespace {
 
 using Window = std::span<const storage::Sample>;
+using HWindow = std::span<const storage::HistogramSample>;
+using storage::CounterResetHint;
 
 // Prometheus' extrapolatedRate.
 std::optional<double> ExtrapolatedRate(Window w, int64_t range_start, int64_t range_end,
@@ -45,6 +48,31 @@ std::optional<double> ExtrapolatedRate(Window w, int64_t range_start, int64_t ra
   double factor = extrapolate_to / sampled_interval;
   if (is_rate) factor /= static_cast<double>(range_ms) / 1000;
   return result * factor;
+}
+
+// The extrapolation factor of Prometheus' extrapolatedRate for a window of `n` points
+// from first_t to last_t whose first value (count for histograms) is `first` and whose
+// increase is `result`.
+double ExtrapolationFactor(int64_t first_t, int64_t last_t, size_t n, double first, double result,
+                           int64_t range_start, int64_t range_end, int64_t range_ms,
+                           bool is_counter, bool is_rate) {
+  double duration_to_start = static_cast<double>(first_t - range_start) / 1000;
+  double duration_to_end = static_cast<double>(range_end - last_t) / 1000;
+  double sampled_interval = static_cast<double>(last_t - first_t) / 1000;
+  double avg_between = sampled_interval / static_cast<double>(n - 1);
+  double threshold = avg_between * 1.1;
+  if (duration_to_start >= threshold) duration_to_start = avg_between / 2;
+  if (is_counter && result > 0 && first >= 0) {
+    double duration_to_zero = sampled_interval * (first / result);
+    if (duration_to_zero < duration_to_start) duration_to_start = duration_to_zero;
+  }
+  if (duration_to_end >= threshold) duration_to_end = avg_between / 2;
+  double factor = 1.0;
+  if (sampled_interval != 0) {
+    factor = (sampled_interval + duration_to_start + duration_to_end) / sampled_interval;
+  }
+  if (is_rate) factor /= static_cast<double>(range_ms) / 1000;
+  return factor;
 }
 
 std::optional<double> InstantValue(Window w, bool is_rate) {
@@ -143,6 +171,293 @@ std::string GoPercentF(double v) {
   return buf;
 }
 
+// Annotations of the histogram range functions, with the metric name and position.
+struct RangeNotes {
+  QueryContext* ctx;
+  std::string name;
+  int32_t pos;
+  void Warn(const std::string& what) const {
+    ctx->Warn("PromQL warning: " + what + " \"" + name + "\"", pos);
+  }
+  void Info(const std::string& what) const {
+    ctx->Info("PromQL info: " + what + " \"" + name + "\"", pos);
+  }
+  void MixedFloats() const { Warn("encountered a mix of histograms and floats for metric name"); }
+  void MixedSchemas() const {
+    Warn("vector contains a mix of histograms with exponential and custom buckets schemas for "
+         "metric name");
+  }
+  void Reconciled(const char* what) const {
+    ctx->Info(std::string("PromQL info: mismatched custom buckets were reconciled during ") + what,
+              pos);
+  }
+};
+
+// Prometheus' histogramRate: last - first, plus every value before a counter reset.
+std::optional<storage::FloatHistogram> HistogramRate(HWindow hw, bool is_counter,
+                                                     const RangeNotes& notes) {
+  const storage::FloatHistogram* prev = &hw[0].h;
+  const storage::FloatHistogram& last = hw.back().h;
+  storage::FloatHistogram empty;
+  if (is_counter && (prev->counter_reset_hint == CounterResetHint::kGaugeType ||
+                     last.counter_reset_hint == CounterResetHint::kGaugeType)) {
+    notes.Warn("this native histogram metric is not a counter:");
+  }
+  if (is_counter && HistogramDetectReset(hw[1].h, *prev)) {
+    // A reset right after the first point: the first point's layout does not matter.
+    empty.schema = hw[1].h.schema;
+    empty.custom_values = hw[1].h.custom_values;
+    prev = &empty;
+  }
+  bool custom = UsesCustomBuckets(*prev);
+  if (UsesCustomBuckets(last) != custom) {
+    notes.MixedSchemas();
+    return std::nullopt;
+  }
+  int32_t min_schema = std::min(last.schema, prev->schema);
+  for (size_t i = 1; i + 1 < hw.size(); ++i) {
+    const auto& cur = hw[i].h;
+    if (!is_counter) continue;
+    if (cur.counter_reset_hint == CounterResetHint::kGaugeType) {
+      notes.Warn("this native histogram metric is not a counter:");
+    }
+    min_schema = std::min(min_schema, cur.schema);
+    if (UsesCustomBuckets(cur) != custom) {
+      notes.MixedSchemas();
+      return std::nullopt;
+    }
+  }
+  storage::FloatHistogram h = HistogramToSchema(last, min_schema);
+  HistogramOpNotes op;
+  if (!HistogramAdd(&h, *prev, /*subtract=*/true, &op)) {
+    notes.MixedSchemas();
+    return std::nullopt;
+  }
+  if (op.custom_bounds_reconciled) notes.Reconciled("subtraction");
+  if (is_counter) {
+    const storage::FloatHistogram* p = prev;
+    for (size_t i = 1; i < hw.size(); ++i) {
+      const auto& cur = hw[i].h;
+      if (HistogramDetectReset(cur, *p)) {
+        HistogramOpNotes add;
+        if (!HistogramAdd(&h, *p, false, &add)) {
+          notes.MixedSchemas();
+          return std::nullopt;
+        }
+        if (add.custom_bounds_reconciled) notes.Reconciled("addition");
+      }
+      p = &cur;
+    }
+  } else if (hw[0].h.counter_reset_hint != CounterResetHint::kGaugeType ||
+             last.counter_reset_hint != CounterResetHint::kGaugeType) {
+    notes.Warn("this native histogram metric is not a gauge:");
+  }
+  h.counter_reset_hint = CounterResetHint::kGaugeType;
+  HistogramCompact(&h);
+  return h;
+}
+
+// sum_over_time / avg_over_time over histograms (nullopt: incompatible schemas).
+std::optional<storage::FloatHistogram> HistogramSumOverTime(HWindow hw, bool avg,
+                                                            const RangeNotes& notes) {
+  HistogramKahanSum sum(hw[0].h);
+  std::optional<HistogramKahanSum> mean;  // avg after the sum would overflow
+  bool reset_seen = false, not_reset_seen = false, reconciled = false;
+  auto track = [&](const storage::FloatHistogram& h) {
+    if (h.counter_reset_hint == CounterResetHint::kCounterReset) reset_seen = true;
+    if (h.counter_reset_hint == CounterResetHint::kNotCounterReset) not_reset_seen = true;
+  };
+  track(hw[0].h);
+  for (size_t i = 1; i < hw.size(); ++i) {
+    track(hw[i].h);
+    HistogramOpNotes op;
+    double count = static_cast<double>(i + 1);
+    bool ok = true;
+    if (!mean) {
+      HistogramKahanSum next = sum;
+      ok = next.Add(hw[i].h, &op);
+      if (ok && (!avg || !next.HasOverflow())) {
+        sum = std::move(next);
+      } else if (ok) {
+        mean = sum;
+        mean->Div(count - 1);
+      }
+    }
+    if (ok && mean) {
+      storage::FloatHistogram add = hw[i].h;
+      HistogramDiv(&add, count);
+      mean->Mul((count - 1) / count);
+      ok = mean->Add(add, &op);
+    }
+    if (!ok) {
+      notes.MixedSchemas();
+      return std::nullopt;
+    }
+    reconciled = reconciled || op.custom_bounds_reconciled;
+  }
+  if (reset_seen && not_reset_seen) {
+    notes.ctx->Warn("PromQL warning: conflicting counter resets during histogram aggregation",
+                    notes.pos);
+  }
+  if (reconciled) notes.Reconciled("aggregation");
+  if (mean) return mean->Result();
+  if (avg) sum.Div(static_cast<double>(hw.size()));
+  return sum.Result();
+}
+
+// A range function over a window holding histograms (and maybe floats), as Prometheus'
+// functions.go. Returns true when the function only looks at floats and `w` has some:
+// the caller then computes it over `w` (the histograms were ignored, with an info).
+bool HistogramRangeFunction(const std::string& fn, Window w, HWindow hw, int64_t from,
+                            int64_t ref, int64_t range_ms, const RangeNotes& notes,
+                            std::optional<double>* v,
+                            std::optional<storage::FloatHistogram>* hv) {
+  if (fn == "rate" || fn == "increase" || fn == "delta") {
+    if (!w.empty()) {
+      notes.MixedFloats();
+      return false;
+    }
+    if (hw.size() < 2) return false;
+    bool is_counter = fn != "delta";
+    std::optional<storage::FloatHistogram> h = HistogramRate(hw, is_counter, notes);
+    if (!h) return false;
+    double factor = ExtrapolationFactor(hw.front().t_ms, hw.back().t_ms, hw.size(),
+                                        hw.front().h.count, h->count, from, ref, range_ms,
+                                        is_counter, fn == "rate");
+    HistogramMul(&*h, factor);
+    *hv = std::move(h);
+    return false;
+  }
+  if (fn == "irate" || fn == "idelta") {
+    if (w.size() + hw.size() < 2) return false;
+    // The last two points of either kind.
+    struct Point {
+      int64_t t;
+      double f;
+      const storage::FloatHistogram* h;
+    };
+    std::vector<Point> pts;
+    for (size_t i = w.size() >= 2 ? w.size() - 2 : 0; i < w.size(); ++i) {
+      pts.push_back({w[i].t_ms, w[i].value, nullptr});
+    }
+    for (size_t i = hw.size() >= 2 ? hw.size() - 2 : 0; i < hw.size(); ++i) {
+      pts.push_back({hw[i].t_ms, 0, &hw[i].h});
+    }
+    std::stable_sort(pts.begin(), pts.end(), [](const Point& a, const Point& b) { return a.t < b.t; });
+    const Point& p0 = pts[pts.size() - 2];
+    const Point& p1 = pts[pts.size() - 1];
+    int64_t interval = p1.t - p0.t;
+    if (interval == 0) return false;
+    bool is_rate = fn == "irate";
+    if (p0.h == nullptr && p1.h == nullptr) {
+      double r = (is_rate && p1.f < p0.f) ? p1.f : p1.f - p0.f;
+      if (is_rate) r /= static_cast<double>(interval) / 1000;
+      *v = r;
+      return false;
+    }
+    if (p0.h == nullptr || p1.h == nullptr) {
+      notes.MixedFloats();
+      return false;
+    }
+    storage::FloatHistogram r = *p1.h;
+    bool gauge0 = p0.h->counter_reset_hint == CounterResetHint::kGaugeType;
+    bool gauge1 = p1.h->counter_reset_hint == CounterResetHint::kGaugeType;
+    if (is_rate && (gauge0 || gauge1)) notes.Warn("this native histogram metric is not a counter:");
+    if (!is_rate && (!gauge0 || !gauge1)) notes.Warn("this native histogram metric is not a gauge:");
+    if (!is_rate || !HistogramDetectReset(*p1.h, *p0.h)) {
+      HistogramOpNotes op;
+      if (!HistogramAdd(&r, *p0.h, true, &op)) {
+        notes.MixedSchemas();
+        return false;
+      }
+      if (op.custom_bounds_reconciled) notes.Reconciled("subtraction");
+    }
+    r.counter_reset_hint = CounterResetHint::kGaugeType;
+    HistogramCompact(&r);
+    if (is_rate) HistogramDiv(&r, static_cast<double>(interval) / 1000);
+    *hv = std::move(r);
+    return false;
+  }
+  if (fn == "changes" || fn == "resets") {
+    struct Point {
+      int64_t t;
+      double f;
+      const storage::FloatHistogram* h;
+    };
+    std::vector<Point> pts;
+    for (const auto& x : w) pts.push_back({x.t_ms, x.value, nullptr});
+    for (const auto& x : hw) pts.push_back({x.t_ms, 0, &x.h});
+    std::sort(pts.begin(), pts.end(), [](const Point& a, const Point& b) { return a.t < b.t; });
+    double n = 0;
+    for (size_t j = 1; j < pts.size(); ++j) {
+      const Point& prev = pts[j - 1];
+      const Point& cur = pts[j];
+      if ((prev.h == nullptr) != (cur.h == nullptr)) {
+        n++;
+      } else if (cur.h == nullptr) {
+        if (fn == "changes" ? (cur.f != prev.f && !(std::isnan(cur.f) && std::isnan(prev.f)))
+                            : cur.f < prev.f) {
+          n++;
+        }
+      } else if (fn == "changes" ? !HistogramEquals(*cur.h, *prev.h)
+                                 : HistogramDetectReset(*cur.h, *prev.h)) {
+        n++;
+      }
+    }
+    *v = n;
+    return false;
+  }
+  if (fn == "avg_over_time" || fn == "sum_over_time") {
+    if (!w.empty()) {
+      notes.MixedFloats();
+      return false;
+    }
+    *hv = HistogramSumOverTime(hw, fn == "avg_over_time", notes);
+    return false;
+  }
+  if (fn == "count_over_time") {
+    *v = static_cast<double>(w.size() + hw.size());
+    return false;
+  }
+  if (fn == "present_over_time") {
+    *v = 1;
+    return false;
+  }
+  if (fn == "last_over_time") {
+    if (!w.empty() && w.back().t_ms > hw.back().t_ms) {
+      *v = w.back().value;
+    } else {
+      *hv = hw.back().h;
+    }
+    return false;
+  }
+  if (fn == "first_over_time") {
+    if (!w.empty() && w.front().t_ms < hw.front().t_ms) {
+      *v = w.front().value;
+    } else {
+      *hv = hw.front().h;
+    }
+    return false;
+  }
+  if (fn == "ts_of_first_over_time" || fn == "ts_of_last_over_time") {
+    int64_t t = fn == "ts_of_first_over_time"
+                    ? std::min(w.empty() ? INT64_MAX : w.front().t_ms, hw.front().t_ms)
+                    : std::max(w.empty() ? INT64_MIN : w.back().t_ms, hw.back().t_ms);
+    *v = static_cast<double>(t) / 1000;
+    return false;
+  }
+  // The rest look at floats only.
+  if (fn == "deriv" || fn == "predict_linear" || fn == "double_exponential_smoothing" ||
+      fn == "holt_winters") {
+    if (w.size() == 1) notes.Info("ignored histograms in a range containing both floats and "
+                                  "histograms for metric name");
+    if (w.size() < 2) return false;
+  }
+  if (w.empty()) return false;
+  notes.Info("ignored histograms in a range containing both floats and histograms for metric name");
+  return true;
+}
+
 bool IsCounterName(std::string_view n) {
   auto ends = [&](std::string_view suf) {
     return n.size() >= suf.size() && n.substr(n.size() - suf.size()) == suf;
@@ -191,6 +506,13 @@ EvalValue Evaluator::EvalRangeFunction(const Call& c) {
           any = true;
           break;
         }
+        auto hhi = std::upper_bound(
+            ser.histograms.begin(), ser.histograms.end(), ref,
+            [](int64_t r, const storage::HistogramSample& x) { return r < x.t_ms; });
+        if (hhi != ser.histograms.begin() && (hhi - 1)->t_ms > ref - src.range_ms) {
+          any = true;
+          break;
+        }
       }
       if (!any) s.samples.push_back({steps_.At(i), 1});
     }
@@ -201,6 +523,8 @@ EvalValue Evaluator::EvalRangeFunction(const Call& c) {
   if ((fn == "rate" || fn == "increase") && src.is_selector) {
     for (const auto& s : src.series) {
       std::string_view name = s.labels.Get(storage::kMetricNameLabel);
+      // Only float results get the hint (a histogram rate is a counter by construction).
+      if (s.samples.size() < 2) continue;
       if (!name.empty() && !IsCounterName(name)) {
         ctx_->Info(
             "PromQL info: metric might not be a counter, name does not end in "
@@ -232,9 +556,22 @@ EvalValue Evaluator::EvalRangeFunction(const Call& c) {
       auto cmp = [](int64_t r, const storage::Sample& x) { return r < x.t_ms; };
       auto hi = std::upper_bound(samples.begin(), samples.end(), ref, cmp);
       auto lo = std::upper_bound(samples.begin(), hi, from, cmp);
-      if (lo == hi) continue;
-      Window w(&*lo, static_cast<size_t>(hi - lo));
+      auto hcmp = [](int64_t r, const storage::HistogramSample& x) { return r < x.t_ms; };
+      auto hhi = std::upper_bound(s.histograms.begin(), s.histograms.end(), ref, hcmp);
+      auto hlo = std::upper_bound(s.histograms.begin(), hhi, from, hcmp);
+      if (lo == hi && hlo == hhi) continue;
+      Window w = lo == hi ? Window() : Window(&*lo, static_cast<size_t>(hi - lo));
+      HWindow hw = hlo == hhi ? HWindow() : HWindow(&*hlo, static_cast<size_t>(hhi - hlo));
       std::optional<double> v;
+      std::optional<storage::FloatHistogram> hv;
+      if (!hw.empty()) {
+        RangeNotes notes{ctx_, MetricNameOf(s.labels), c.args[matrix_arg]->pos};
+        if (!HistogramRangeFunction(fn, w, hw, from, ref, src.range_ms, notes, &v, &hv)) {
+          if (v) o.samples.push_back({t, *v});
+          if (hv) o.histograms.push_back({t, std::move(*hv)});
+          continue;
+        }
+      }
       if (fn == "rate") {
         v = ExtrapolatedRate(w, from, ref, src.range_ms, true, true);
       } else if (fn == "increase") {
@@ -327,7 +664,7 @@ EvalValue Evaluator::EvalRangeFunction(const Call& c) {
       }
       if (v) o.samples.push_back({t, *v});
     }
-    if (o.samples.empty()) continue;
+    if (o.samples.empty() && o.histograms.empty()) continue;
     o.labels = std::move(s.labels);
     o.drop_name = s.drop_name;
     if (!keep_name) DropName(&o);

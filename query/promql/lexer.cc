@@ -97,6 +97,8 @@ std::string_view TokenTypeSymbol(TokenType type) {
     case TokenType::kLte: return "<=";
     case TokenType::kGtr: return ">";
     case TokenType::kGte: return ">=";
+    case TokenType::kTrimUpper: return "</";
+    case TokenType::kTrimLower: return ">/";
     case TokenType::kEql: return "=";
     case TokenType::kEqlRegex: return "=~";
     case TokenType::kNeqRegex: return "!~";
@@ -303,9 +305,11 @@ Token Lexer::Next() {
       return Error("unexpected character after '!': " + QuoteChar(n), pos_ + 1);
     case '<':
       if (n == '=') return two(TokenType::kLte);
+      if (n == '/') return two(TokenType::kTrimUpper);
       return one(TokenType::kLss);
     case '>':
       if (n == '=') return two(TokenType::kGte);
+      if (n == '/') return two(TokenType::kTrimLower);
       return one(TokenType::kGtr);
     default: break;
   }

@@ -159,6 +159,8 @@ class Parser {
       case TokenType::kLss: return BinaryOp::kLss;
       case TokenType::kGte: return BinaryOp::kGte;
       case TokenType::kLte: return BinaryOp::kLte;
+      case TokenType::kTrimUpper: return BinaryOp::kTrimUpper;
+      case TokenType::kTrimLower: return BinaryOp::kTrimLower;
       case TokenType::kIdentifier: {
         std::string w = Lower(tok_.text);
         if (w == "and") return BinaryOp::kAnd;
@@ -181,7 +183,9 @@ class Parser {
       case BinaryOp::kGtr:
       case BinaryOp::kLss:
       case BinaryOp::kGte:
-      case BinaryOp::kLte: return kPrecComparison;
+      case BinaryOp::kLte:
+      case BinaryOp::kTrimUpper:
+      case BinaryOp::kTrimLower: return kPrecComparison;
       case BinaryOp::kAdd:
       case BinaryOp::kSub: return kPrecAdd;
       case BinaryOp::kMul:

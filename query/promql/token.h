@@ -27,6 +27,8 @@ enum class TokenType {
   kEqlc,  // ==
   kNeq,   // !=
   kLss, kLte, kGtr, kGte,
+  kTrimUpper,  // </ (native histogram buckets above the value removed)
+  kTrimLower,  // >/
   kEql,       // = (in selectors)
   kEqlRegex,  // =~
   kNeqRegex,  // !~

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 
 #include "storage/coding.h"
 #include "storage/metrics/chunk_bits.h"
@@ -123,6 +124,12 @@ bool EncodeDecimalChunk(std::span<const Sample> samples, std::string* out) {
 }
 
 absl::Status DecodeDecimalChunk(std::string_view in, std::vector<Sample>* out) {
+  return DecodeDecimalChunkRange(in, std::numeric_limits<int64_t>::min(),
+                                 std::numeric_limits<int64_t>::max(), out);
+}
+
+absl::Status DecodeDecimalChunkRange(std::string_view in, int64_t start_ms, int64_t end_ms,
+                                     std::vector<Sample>* out) {
   auto corrupt = [](const char* what) {
     return absl::DataLossError(std::string("corrupt decimal chunk: ") + what);
   };
@@ -135,7 +142,13 @@ absl::Status DecodeDecimalChunk(std::string_view in, std::vector<Sample>* out) {
   // A constant column takes no bytes, so the count is bounded by a sanity cap instead.
   if (count == 0 || count > (1u << 24) || k > kMaxScale) return corrupt("bad header");
   const double scale = kPow10[k];
-  out->push_back({t, static_cast<double>(m) / scale});
+  // Samples before start_ms only advance the running sums (no division, no copy): an
+  // instant query reads the last minutes of a 2-hour chunk.
+  auto emit = [&](int64_t ts, int64_t mantissa) {
+    if (ts >= start_ms) out->push_back({ts, static_cast<double>(mantissa) / scale});
+  };
+  if (t > end_ms) return absl::OkStatus();
+  emit(t, m);
   if (count == 1) return absl::OkStatus();
   int64_t first_delta = 0;
   ColumnReader dods, deltas;
@@ -143,13 +156,15 @@ absl::Status DecodeDecimalChunk(std::string_view in, std::vector<Sample>* out) {
       !deltas.Init(&in, count - 1)) {
     return corrupt("truncated columns");
   }
-  out->reserve(out->size() + count - 1);
+  if (start_ms == std::numeric_limits<int64_t>::min()) out->reserve(out->size() + count - 1);
   uint64_t delta = static_cast<uint64_t>(first_delta);
   for (uint64_t i = 1; i < count; ++i) {
     if (i >= 2) delta += static_cast<uint64_t>(dods.Next());
     t = static_cast<int64_t>(static_cast<uint64_t>(t) + delta);
+    // Timestamps ascend within a chunk: nothing after end_ms is needed.
+    if (t > end_ms) break;
     m = static_cast<int64_t>(static_cast<uint64_t>(m) + static_cast<uint64_t>(deltas.Next()));
-    out->push_back({t, static_cast<double>(m) / scale});
+    emit(t, m);
   }
   return absl::OkStatus();
 }

@@ -7,6 +7,7 @@
 // frame-of-reference bit-packed (minimum + fixed-width offsets), so a regular scrape
 // interval or a constant value costs no bits. Layout in storage/FORMAT.md.
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,5 +26,9 @@ bool EncodeDecimalChunk(std::span<const Sample> sorted_unique, std::string* out)
 // Decodes what EncodeDecimalChunk wrote; DataLoss on corruption (what was decodable is
 // appended).
 absl::Status DecodeDecimalChunk(std::string_view body, std::vector<Sample>* out);
+// Appends only the samples with start_ms <= t_ms <= end_ms, decoding no further than
+// end_ms; the same values, bit for bit, as DecodeDecimalChunk.
+absl::Status DecodeDecimalChunkRange(std::string_view body, int64_t start_ms, int64_t end_ms,
+                                     std::vector<Sample>* out);
 
 }  // namespace otelbox::storage

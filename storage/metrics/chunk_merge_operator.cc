@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "storage/metrics/chunk_mixed.h"
 #include "storage/metrics/chunk_xor.h"
 
 namespace otelbox::storage {
@@ -52,14 +53,13 @@ class ChunkMergeOperator final : public rocksdb::MergeOperator {
 
  private:
   static bool IsChunkTag(const rocksdb::Slice& chunk) {
-    return !chunk.empty() && (static_cast<uint8_t>(chunk[0]) == static_cast<uint8_t>(ChunkEncoding::kXor) ||
-                              static_cast<uint8_t>(chunk[0]) == static_cast<uint8_t>(ChunkEncoding::kDecimal));
+    return !chunk.empty() && static_cast<uint8_t>(chunk[0]) <= static_cast<uint8_t>(ChunkEncoding::kMixed);
   }
 
   static void Merge(const rocksdb::Slice& key, const std::vector<std::string_view>& chunks,
                     std::string* out) {
     int corrupt = 0;
-    *out = MergeChunks(chunks, &corrupt);
+    *out = MergeAnyChunks(chunks, &corrupt);
     if (corrupt > 0) {
       LogError("chunk merge skipped " + std::to_string(corrupt) +
                " corrupt operand(s) of chunk key " + key.ToString(/*hex=*/true));

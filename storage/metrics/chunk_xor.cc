@@ -282,6 +282,22 @@ absl::Status DecodeChunk(std::string_view chunk, std::vector<Sample>* out) {
   return it.status();
 }
 
+absl::Status DecodeChunkRange(std::string_view chunk, int64_t start_ms, int64_t end_ms,
+                              std::vector<Sample>* out) {
+  if (!chunk.empty() && static_cast<ChunkEncoding>(chunk[0]) == ChunkEncoding::kDecimal) {
+    // Straight into `out`, without the iterator's own copy of the whole chunk.
+    return DecodeDecimalChunkRange(chunk.substr(1), start_ms, end_ms, out);
+  }
+  ChunkIterator it(chunk);
+  for (; it.Valid(); it.Next()) {
+    const Sample& s = it.current();
+    if (s.t_ms < start_ms) continue;
+    if (s.t_ms > end_ms) break;
+    out->push_back(s);
+  }
+  return it.status();
+}
+
 std::string MergeChunks(std::span<const std::string_view> chunks_oldest_first,
                         int* corrupt_chunks) {
   std::vector<Sample> all;

@@ -21,7 +21,9 @@
 namespace otelbox::storage {
 
 // Persisted: values are never renumbered.
-enum class ChunkEncoding : uint8_t { kXor = 0, kDecimal = 1 };
+// kHistogram: storage/metrics/chunk_histogram.h; kMixed: floats and histograms of one
+// window (storage/metrics/chunk_mixed.h).
+enum class ChunkEncoding : uint8_t { kXor = 0, kDecimal = 1, kHistogram = 2, kMixed = 3 };
 
 // Builds one chunk. Not thread-safe.
 class ChunkEncoder {
@@ -48,7 +50,9 @@ class ChunkEncoder {
 };
 
 // Iterates the samples of one chunk in ascending time order (the one iterator shape:
-// Valid / Next / current / status). The chunk bytes must outlive the iterator.
+// Valid / Next / current / status). The chunk bytes must outlive the iterator. Reads XOR
+// and decimal chunks; histogram and mixed chunks (IsFloatChunk false) are read with
+// DecodeAnyChunk (storage/metrics/chunk_mixed.h).
 class ChunkIterator {
  public:
   explicit ChunkIterator(std::string_view chunk);  // positioned at the first sample
@@ -89,6 +93,12 @@ std::string EncodeSamples(std::vector<Sample> samples);
 // Appends the chunk's samples to `out`. On corruption the decodable prefix is appended and
 // DataLoss returned.
 absl::Status DecodeChunk(std::string_view chunk, std::vector<Sample>* out);
+
+// Appends the samples with start_ms <= t_ms <= end_ms of an XOR or decimal chunk to `out`
+// and decodes no further than end_ms (what a query needs of a window). On corruption the
+// decodable part is appended and DataLoss returned.
+absl::Status DecodeChunkRange(std::string_view chunk, int64_t start_ms, int64_t end_ms,
+                              std::vector<Sample>* out);
 
 // Merges chunks given oldest first into one sorted chunk; for equal timestamps the later
 // chunk's sample wins (so re-writing a sample is idempotent and a new value replaces the

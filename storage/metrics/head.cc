@@ -1,6 +1,7 @@
 #include "storage/metrics/head.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "common/log.h"
 #include "rocksdb/db.h"
@@ -8,7 +9,8 @@
 #include "storage/coding.h"
 #include "storage/db.h"
 #include "storage/keys.h"
-#include "storage/metrics/chunk_xor.h"
+#include "storage/metrics/chunk_histogram.h"
+#include "storage/metrics/chunk_mixed.h"
 
 namespace otelbox::storage {
 namespace {
@@ -16,28 +18,71 @@ namespace {
 uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
+// A histogram's share of the head's memory in units of one float sample (16 bytes), so
+// that `head_flush_samples` bounds memory whatever the sample kind.
+int64_t HeadWeight(const HistogramSample& h) {
+  const size_t values = h.h.positive_buckets.size() + h.h.negative_buckets.size() +
+                        h.h.positive_spans.size() + h.h.negative_spans.size() +
+                        h.h.custom_values.size();
+  return static_cast<int64_t>((sizeof(HistogramSample) + 8 * values) / sizeof(Sample));
+}
+
+int64_t HeadWeight(const SampleWrites& writes) {
+  int64_t n = static_cast<int64_t>(writes.floats().size());
+  for (const HistogramSample& h : writes.histograms()) n += HeadWeight(h);
+  return n;
+}
+
 std::string SeqKey(uint64_t seq) {
   std::string k;
   PutFixed64BE(&k, seq);
   return k;
 }
 
-// Record value: tenant, then per series: id, count, count x (zigzag time delta, value bits).
-bool DecodeRecord(std::string_view in, std::string_view* tenant,
-                  std::vector<std::pair<uint64_t, std::vector<Sample>>>* out) {
+struct RecordSeries {
+  uint64_t id = 0;
+  std::vector<Sample> samples;
+  std::vector<HistogramSample> histograms;
+};
+
+// Record value: tenant, then per series: id, count, count x (zigzag time delta, value
+// bits); then, when the record has histograms, id 0 (never a series id) and per series:
+// id, count, count x (zigzag time delta, histogram coded against the previous one).
+bool DecodeRecord(std::string_view in, std::string_view* tenant, std::vector<RecordSeries>* out) {
   if (!GetLengthPrefixed(&in, tenant)) return false;
+  bool histograms = false;
   while (!in.empty()) {
     uint64_t id = 0, n = 0;
-    if (!GetVarint64(&in, &id) || !GetVarint64(&in, &n) || n > in.size()) return false;
-    std::vector<Sample> samples(n);
-    int64_t t = 0;
-    for (auto& s : samples) {
-      uint64_t delta = 0;
-      if (!GetVarint64(&in, &delta) || !GetDouble(&in, &s.value)) return false;
-      t += UnZigZag(delta);
-      s.t_ms = t;
+    if (!GetVarint64(&in, &id)) return false;
+    if (id == 0 && !histograms) {
+      histograms = true;
+      continue;
     }
-    out->emplace_back(id, std::move(samples));
+    if (id == 0 || !GetVarint64(&in, &n) || n > in.size()) return false;
+    RecordSeries& series = out->emplace_back();
+    series.id = id;
+    int64_t t = 0;
+    if (!histograms) {
+      series.samples.resize(n);
+      for (auto& s : series.samples) {
+        uint64_t delta = 0;
+        if (!GetVarint64(&in, &delta) || !GetDouble(&in, &s.value)) return false;
+        t += UnZigZag(delta);
+        s.t_ms = t;
+      }
+    } else {
+      series.histograms.resize(n);
+      for (size_t i = 0; i < n; ++i) {
+        HistogramSample& h = series.histograms[i];
+        uint64_t delta = 0;
+        if (!GetVarint64(&in, &delta) ||
+            !GetHistogram(&in, &h.h, i ? &series.histograms[i - 1].h : nullptr)) {
+          return false;
+        }
+        t += UnZigZag(delta);
+        h.t_ms = t;
+      }
+    }
   }
   return true;
 }
@@ -50,8 +95,8 @@ absl::Status MetricHead::Recover() {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->db()->NewIterator(rocksdb::ReadOptions(), db_->cf(ColumnFamily::kHeadLog)));
   uint64_t last_seq = 0;
-  int64_t records = 0, corrupt = 0;
-  std::vector<std::pair<uint64_t, std::vector<Sample>>> series;
+  int64_t records = 0, corrupt = 0, floats = 0, histograms = 0;
+  std::vector<RecordSeries> series;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string_view key = it->key().ToStringView();
     GetFixed64BE(&key, &last_seq);
@@ -61,8 +106,11 @@ absl::Status MetricHead::Recover() {
       ++corrupt;  // DataLoss: log, count, keep serving what is readable
       continue;
     }
-    for (const auto& [id, samples] : series) {
-      ApplyOne(tenant, id, samples.data(), samples.data() + samples.size());
+    // Floats before histograms, as Apply does.
+    for (const RecordSeries& s : series) {
+      ApplyOne(tenant, s.id, s.samples, &s.histograms);
+      floats += static_cast<int64_t>(s.samples.size());
+      histograms += static_cast<int64_t>(s.histograms.size());
     }
     ++records;
   }
@@ -70,7 +118,8 @@ absl::Status MetricHead::Recover() {
   next_seq_ = last_seq + 1;
   if (records > 0 || corrupt > 0) {
     LogInfo("head: replayed " + std::to_string(records) + " log records, " +
-            std::to_string(buffered_samples()) + " samples" +
+            std::to_string(floats) + " samples" +
+            (histograms ? ", " + std::to_string(histograms) + " histogram samples" : "") +
             (corrupt ? "; skipped " + std::to_string(corrupt) + " corrupt records" : ""));
   }
   return absl::OkStatus();
@@ -80,10 +129,15 @@ void MetricHead::AddRecord(std::string_view tenant, const std::vector<SeriesSamp
                            rocksdb::WriteBatch* wb) {
   std::string value;
   size_t n = 0;
-  for (const auto& s : series) n += s.samples->size();
+  bool histograms = false;
+  for (const auto& s : series) {
+    n += s.samples->size();
+    histograms = histograms || (s.histograms != nullptr && !s.histograms->empty());
+  }
   value.reserve(tenant.size() + 8 + series.size() * 4 + n * 12);
   PutLengthPrefixed(&value, tenant);
   for (const auto& s : series) {
+    if (s.samples->empty()) continue;
     PutVarint64(&value, s.id);
     PutVarint64(&value, s.samples->size());
     int64_t prev = 0;
@@ -93,35 +147,49 @@ void MetricHead::AddRecord(std::string_view tenant, const std::vector<SeriesSamp
       prev = sample.t_ms;
     }
   }
+  if (histograms) {
+    PutVarint64(&value, 0);  // section marker: series ids are never 0
+    for (const auto& s : series) {
+      if (s.histograms == nullptr || s.histograms->empty()) continue;
+      PutVarint64(&value, s.id);
+      PutVarint64(&value, s.histograms->size());
+      const HistogramSample* prev = nullptr;
+      for (const HistogramSample& h : *s.histograms) {
+        PutVarint64(&value, ZigZag(h.t_ms - (prev ? prev->t_ms : 0)));
+        PutHistogram(&value, h.h, prev ? &prev->h : nullptr);
+        prev = &h;
+      }
+    }
+  }
   wb->Put(db_->cf(ColumnFamily::kHeadLog), SeqKey(next_seq_.fetch_add(1)), value);
 }
 
-void MetricHead::ApplyOne(std::string_view tenant, uint64_t id, const Sample* begin,
-                          const Sample* end) {
+void MetricHead::ApplyOne(std::string_view tenant, uint64_t id, const std::vector<Sample>& floats,
+                          const std::vector<HistogramSample>* histograms) {
   Shard& shard = ShardOf(id);
   std::lock_guard lock(shard.mu);
   Buffer& buf = shard.active[id];
   if (buf.tenant.empty()) buf.tenant = tenant;
-  buf.samples.insert(buf.samples.end(), begin, end);
-  buffered_samples_.fetch_add(end - begin, std::memory_order_relaxed);
+  buf.writes.AddFloats(floats.data(), floats.data() + floats.size());
+  int64_t n = static_cast<int64_t>(floats.size());
+  if (histograms != nullptr) {
+    buf.writes.AddHistograms(histograms->data(), histograms->data() + histograms->size());
+    for (const HistogramSample& h : *histograms) n += HeadWeight(h);
+  }
+  buffered_samples_.fetch_add(n, std::memory_order_relaxed);
 }
 
 void MetricHead::Apply(std::string_view tenant, const std::vector<SeriesSamplesRef>& series) {
-  for (const auto& s : series) {
-    ApplyOne(tenant, s.id, s.samples->data(), s.samples->data() + s.samples->size());
-  }
+  for (const auto& s : series) ApplyOne(tenant, s.id, *s.samples, s.histograms);
 }
 
-void MetricHead::Collect(uint64_t id, int64_t start_ms, int64_t end_ms,
-                         std::vector<Sample>* out) const {
+void MetricHead::Collect(uint64_t id, int64_t start_ms, int64_t end_ms, SampleWrites* out) const {
   const Shard& shard = ShardOf(id);
   std::lock_guard lock(shard.mu);
   for (const auto* map : {&shard.flushing, &shard.active}) {  // older first
     auto it = map->find(id);
     if (it == map->end()) continue;
-    for (const Sample& s : it->second.samples) {
-      if (s.t_ms >= start_ms && s.t_ms <= end_ms) out->push_back(s);
-    }
+    out->AppendInRange(it->second.writes, start_ms, end_ms);
   }
 }
 
@@ -141,24 +209,27 @@ absl::Status MetricHead::Flush(bool sync_wal) {
   rocksdb::WriteBatch wb;
   auto* chunks_cf = db_->cf(ColumnFamily::kChunks);
   int64_t flushed = 0;
-  std::vector<Sample> samples;
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     for (const auto& [id, buf] : shard.flushing) {
-      samples = buf.samples;
-      // Stable: for equal timestamps the newest write stays last, and EncodeSamples keeps
-      // the last one.
-      std::stable_sort(samples.begin(), samples.end(),
-                       [](const Sample& a, const Sample& b) { return a.t_ms < b.t_ms; });
-      for (size_t i = 0; i < samples.size();) {
-        const int64_t window = ChunkWindowStart(samples[i].t_ms);
-        size_t j = i;
-        while (j < samples.size() && ChunkWindowStart(samples[j].t_ms) == window) ++j;
-        wb.Merge(chunks_cf, ChunkKey(buf.tenant, id, window),
-                 EncodeSamples(std::vector<Sample>(samples.begin() + i, samples.begin() + j)));
-        i = j;
+      // One sample per timestamp, the newest write winning, split by chunk window.
+      const ResolvedSamples all = buf.writes.Resolve();
+      size_t f = 0, h = 0;
+      while (f < all.floats.size() || h < all.histograms.size()) {
+        const int64_t window = ChunkWindowStart(
+            h == all.histograms.size() ? all.floats[f].t_ms
+            : f == all.floats.size()   ? all.histograms[h].t_ms
+                                       : std::min(all.floats[f].t_ms, all.histograms[h].t_ms));
+        ResolvedSamples part;
+        for (; f < all.floats.size() && ChunkWindowStart(all.floats[f].t_ms) == window; ++f) {
+          part.floats.push_back(all.floats[f]);
+        }
+        for (; h < all.histograms.size() && ChunkWindowStart(all.histograms[h].t_ms) == window; ++h) {
+          part.histograms.push_back(all.histograms[h]);
+        }
+        wb.Merge(chunks_cf, ChunkKey(buf.tenant, id, window), EncodeAnyChunk(part));
       }
-      flushed += static_cast<int64_t>(buf.samples.size());
+      flushed += HeadWeight(buf.writes);
     }
   }
   if (cut_seq > 1) {
@@ -174,8 +245,9 @@ absl::Status MetricHead::Flush(bool sync_wal) {
       // older ones first, and try again at the next flush.
       for (auto& [id, buf] : shard.flushing) {
         Buffer& active = shard.active[id];
-        buf.samples.insert(buf.samples.end(), active.samples.begin(), active.samples.end());
-        active.samples = std::move(buf.samples);
+        buf.writes.AppendInRange(active.writes, std::numeric_limits<int64_t>::min(),
+                                 std::numeric_limits<int64_t>::max());
+        active.writes = std::move(buf.writes);
         active.tenant = buf.tenant;
       }
     }

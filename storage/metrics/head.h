@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "storage/metrics/sample_writes.h"
 #include "storage/model/sample.h"
 
 namespace rocksdb {
@@ -28,10 +29,13 @@ class Database;
 
 class MetricHead {
  public:
-  // Samples of one series in one Append, sorted by time (later duplicates last).
+  // Samples of one series in one Append, each vector sorted by time (later duplicates
+  // last). The histograms count as written after the floats: of a float and a histogram
+  // with equal timestamps in one Append, the histogram stays.
   struct SeriesSamplesRef {
     uint64_t id;
     const std::vector<Sample>* samples;
+    const std::vector<HistogramSample>* histograms = nullptr;  // may be null
   };
 
   explicit MetricHead(Database* db);
@@ -49,20 +53,22 @@ class MetricHead {
   // Makes the samples visible to readers, once the WriteBatch is durable.
   void Apply(std::string_view tenant, const std::vector<SeriesSamplesRef>& series);
 
-  // Appends the head's samples of series `id` within [start_ms, end_ms] to `out`, oldest
-  // write first (so that for equal timestamps the last one is the newest write).
-  void Collect(uint64_t id, int64_t start_ms, int64_t end_ms, std::vector<Sample>* out) const;
+  // Appends the head's samples of series `id` within [start_ms, end_ms] to `out`, in write
+  // order (so that for equal timestamps the last one is the newest write).
+  void Collect(uint64_t id, int64_t start_ms, int64_t end_ms, SampleWrites* out) const;
 
   // Moves everything buffered into chunk merge operands and deletes the covered log
   // records, atomically. Thread-safe; concurrent flushes serialize.
   absl::Status Flush(bool sync_wal);
 
+  // Buffered floats; a histogram counts as the number of float samples its memory would
+  // hold (about 11 for one with no buckets, plus one per two buckets).
   int64_t buffered_samples() const { return buffered_samples_.load(std::memory_order_relaxed); }
 
  private:
   struct Buffer {
     std::string tenant;
-    std::vector<Sample> samples;  // in write order
+    SampleWrites writes;
   };
   static constexpr int kShards = 64;
   struct Shard {
@@ -72,12 +78,14 @@ class MetricHead {
   };
   Shard& ShardOf(uint64_t id) { return shards_[id % kShards]; }
   const Shard& ShardOf(uint64_t id) const { return shards_[id % kShards]; }
-  void ApplyOne(std::string_view tenant, uint64_t id, const Sample* begin, const Sample* end);
+  void ApplyOne(std::string_view tenant, uint64_t id, const std::vector<Sample>& floats,
+                const std::vector<HistogramSample>* histograms);
 
   Database* db_;
   std::shared_mutex cut_mu_;  // shared: appenders; exclusive: the flush cut
   std::mutex flush_mu_;       // one flush at a time
   std::atomic<uint64_t> next_seq_{1};
+  // Floats, plus histograms weighted by their memory in float-sample units (HeadWeight).
   std::atomic<int64_t> buffered_samples_{0};
   Shard shards_[kShards];
 };

@@ -10,7 +10,10 @@
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "storage/coding.h"
+#include "storage/index/postings_reader.h"
 #include "storage/keys.h"
+#include "storage/metrics/chunk_histogram.h"
+#include "storage/metrics/chunk_mixed.h"
 #include "storage/metrics/chunk_xor.h"
 #include "storage/retention.h"
 
@@ -18,6 +21,8 @@ namespace otelbox::storage {
 namespace {
 
 constexpr int64_t kNoCutoff = std::numeric_limits<int64_t>::min();
+// Selects spanning fewer chunk windows than this read each window's raw merge operands.
+constexpr int64_t kOperandReadWindows = 3;
 
 // RFC 3339 with milliseconds, UTC, as Prometheus prints timestamps in errors.
 std::string FormatTime(int64_t t_ms) {
@@ -103,6 +108,15 @@ class SnapshotGuard {
 // Merges `newer` (write order) into sorted `samples`; for equal timestamps the newest
 // write wins, as in the chunk merge operator.
 void MergeNewerSamples(std::vector<Sample>* samples, const std::vector<Sample>& newer) {
+  // The common case, in-order appends: the head's samples ascend and follow the chunks'.
+  bool ascending = samples->empty() || newer.empty() || newer.front().t_ms > samples->back().t_ms;
+  for (size_t i = 1; ascending && i < newer.size(); ++i) {
+    ascending = newer[i].t_ms > newer[i - 1].t_ms;
+  }
+  if (ascending) {
+    samples->insert(samples->end(), newer.begin(), newer.end());
+    return;
+  }
   samples->insert(samples->end(), newer.begin(), newer.end());
   std::stable_sort(samples->begin(), samples->end(),
                    [](const Sample& a, const Sample& b) { return a.t_ms < b.t_ms; });
@@ -118,97 +132,49 @@ void MergeNewerSamples(std::vector<Sample>* samples, const std::vector<Sample>& 
   *samples = std::move(out);
 }
 
-bool HasNonEmptyMatcher(const MatcherSet& matchers) {
-  return std::any_of(matchers.begin(), matchers.end(),
-                     [](const Matcher& m) { return !m.MatchesEmpty(); });
-}
+enum class OperandRead { kDone, kNotFound, kNotFloat };
 
-bool MatchesAll(const MatcherSet& matchers, const Labels& labels) {
-  return std::all_of(matchers.begin(), matchers.end(),
-                     [&](const Matcher& m) { return m.Matches(labels.Get(m.name())); });
-}
-
-// Day partitions of `tenant` that exist within [start_day, end_day], by skip-scanning:
-// one Seek per existing day, none for empty days.
-absl::StatusOr<std::vector<int64_t>> ListDays(rocksdb::Iterator* it, std::string_view tenant,
-                                              int64_t start_day, int64_t end_day) {
-  std::vector<int64_t> days;
-  const std::string tenant_prefix = TenantPrefix(tenant);
-  it->Seek(PostingsDayPrefix(tenant, start_day));
-  while (it->Valid() && StartsWith(it->key(), tenant_prefix)) {
-    PostingKeyParts parts;
-    int depth = 0;
-    ParsePostingKey(it->key().ToStringView(), &parts, &depth);
-    if (depth < 2) return absl::DataLossError("corrupt postings key");
-    if (parts.day > end_day) break;
-    days.push_back(parts.day);
-    if (parts.day == std::numeric_limits<int64_t>::max()) break;
-    it->Seek(PostingsDayPrefix(tenant, parts.day + 1));
+// Reads one chunk key as its raw merge operands (oldest first; a folded base value comes
+// first) instead of letting RocksDB fold them: folding decodes every operand and encodes
+// the whole window again (twice: XOR and decimal) on each read, which was most of an
+// instant query's time while recent head flushes' operands wait for compaction
+// (bench/promql_bench). Float operands are decoded over [start_ms, end_ms] only and merged
+// here as the merge operator would (the later operand wins equal timestamps), so the
+// samples are the same, bit for bit. kNotFloat: some operand holds histograms; nothing was
+// appended and the caller reads the folded value instead.
+absl::StatusOr<OperandRead> ReadFloatOperands(rocksdb::DB* db, const rocksdb::ReadOptions& ro,
+                                              rocksdb::ColumnFamilyHandle* cf,
+                                              const std::string& key, int64_t start_ms,
+                                              int64_t end_ms, const Labels& labels,
+                                              std::vector<Sample>* out) {
+  int count = 0;
+  std::vector<rocksdb::PinnableSlice> operands(16);
+  rocksdb::GetMergeOperandsOptions options;
+  options.expected_max_number_of_operands = static_cast<int>(operands.size());
+  rocksdb::Status s = db->GetMergeOperands(ro, cf, key, operands.data(), &options, &count);
+  if (s.IsIncomplete() && count > options.expected_max_number_of_operands) {
+    operands = std::vector<rocksdb::PinnableSlice>(static_cast<size_t>(count));
+    options.expected_max_number_of_operands = count;
+    s = db->GetMergeOperands(ro, cf, key, operands.data(), &options, &count);
   }
-  if (!it->status().ok()) return ToAbslStatus(it->status(), "scanning postings days");
-  return days;
+  if (s.IsNotFound()) return OperandRead::kNotFound;
+  if (!s.ok()) return ToAbslStatus(s, "reading chunk operands");
+  for (int i = 0; i < count; ++i) {
+    if (!IsFloatChunk(operands[i].ToStringView())) return OperandRead::kNotFloat;
+  }
+  std::vector<Sample> part;
+  for (int i = 0; i < count; ++i) {
+    part.clear();
+    if (auto st = DecodeChunkRange(operands[i].ToStringView(), start_ms, end_ms, &part); !st.ok()) {
+      LogError("series " + labels.ToString() + ": " + std::string(st.message()));
+    }
+    MergeNewerSamples(out, part);
+  }
+  return OperandRead::kDone;
 }
 
-// Appends the ids of series whose label `m.name()` has a value matching `m` in `day`.
-absl::Status CollectIds(rocksdb::Iterator* it, std::string_view tenant, int64_t day,
-                        const Matcher& m, std::vector<uint64_t>* out) {
-  auto collect_value = [&](const std::string& value_prefix) {
-    for (; it->Valid() && StartsWith(it->key(), value_prefix); it->Next()) {
-      PostingKeyParts parts;
-      int depth = 0;
-      if (ParsePostingKey(it->key().ToStringView(), &parts, &depth) && depth == 5) {
-        out->push_back(parts.id);
-      }
-    }
-  };
-  if (m.type() == MatchType::kEqual) {
-    std::string prefix = PostingsValuePrefix(tenant, day, m.name(), m.value());
-    it->Seek(prefix);
-    collect_value(prefix);
-  } else {
-    // Walk the name's values; a non-matching value is skipped with one Seek.
-    const std::string name_prefix = PostingsNamePrefix(tenant, day, m.name());
-    it->Seek(name_prefix);
-    while (it->Valid() && StartsWith(it->key(), name_prefix)) {
-      PostingKeyParts parts;
-      int depth = 0;
-      if (!ParsePostingKey(it->key().ToStringView(), &parts, &depth) || depth < 4) {
-        return absl::DataLossError("corrupt postings key");
-      }
-      std::string value(parts.value);
-      std::string value_prefix = PostingsValuePrefix(tenant, day, m.name(), value);
-      if (m.Matches(value)) {
-        collect_value(value_prefix);
-      } else {
-        std::string next = PrefixSuccessor(value_prefix);
-        if (next.empty()) break;
-        it->Seek(next);
-      }
-    }
-  }
-  if (!it->status().ok()) return ToAbslStatus(it->status(), "scanning postings");
-  return absl::OkStatus();
-}
-
-// Visits the postings under `prefix` once per distinct key component at `depth` (3: label
-// name, 4: label value): `visit(parts)` returns the prefix all keys of that component share,
-// and one Seek past it skips them, however many series they hold.
-template <typename Visit>
-absl::Status SkipScan(rocksdb::Iterator* it, const std::string& prefix, int depth, Visit visit) {
-  it->Seek(prefix);
-  while (it->Valid() && StartsWith(it->key(), prefix)) {
-    PostingKeyParts parts;
-    int got = 0;
-    if (!ParsePostingKey(it->key().ToStringView(), &parts, &got) || got < depth) {
-      return absl::DataLossError("corrupt postings key");
-    }
-    std::string next = PrefixSuccessor(visit(parts));
-    if (next.empty()) break;
-    it->Seek(next);
-  }
-  if (!it->status().ok()) return ToAbslStatus(it->status(), "scanning postings");
-  return absl::OkStatus();
-}
+// HasNonEmptyMatcher, MatchesAll and the postings scans live in storage/index/
+// postings_reader.h, shared with the log store.
 
 }  // namespace
 
@@ -345,6 +311,7 @@ absl::StatusOr<AppendStats> MetricStore::Append(std::string_view tenant,
   struct Planned {
     const SeriesSamples* in;
     std::vector<Sample> samples;
+    std::vector<HistogramSample> histograms;
     std::vector<const Exemplar*> exemplars;
   };
   std::vector<Planned> plan;
@@ -358,10 +325,10 @@ absl::StatusOr<AppendStats> MetricStore::Append(std::string_view tenant,
     }
     if (!invalid.empty()) {
       if (policy == RejectPolicy::kRejectBatch) return absl::InvalidArgumentError(invalid);
-      reject(static_cast<int64_t>(s.samples.size()), invalid);
+      reject(static_cast<int64_t>(s.samples.size() + s.histograms.size()), invalid);
       continue;
     }
-    Planned p{&s, {}, {}};
+    Planned p{&s, {}, {}, {}};
     p.samples.reserve(s.samples.size());
     for (const Sample& sample : s.samples) {
       if (sample.t_ms < cutoff) {
@@ -374,10 +341,34 @@ absl::StatusOr<AppendStats> MetricStore::Append(std::string_view tenant,
       }
       p.samples.push_back(sample);
     }
+    for (const HistogramSample& h : s.histograms) {
+      std::string reason;
+      if (h.t_ms < cutoff) {
+        reason = "out of bounds: histogram sample for series " + s.labels.ToString() + " at " +
+                 FormatTime(h.t_ms) + " (" + std::to_string(h.t_ms) +
+                 ") is older than retention " + FormatDuration(options_.retention_ms);
+      } else if (IsStaleNaN(h.h.sum)) {
+        // Prometheus' histogram staleness marker: stored as the float StaleNaN, which ends
+        // a series of either kind.
+        p.samples.push_back(Sample{h.t_ms, StaleNaN()});
+        continue;
+      } else if (std::string e = HistogramError(h.h); !e.empty()) {
+        reason = "invalid histogram sample for series " + s.labels.ToString() + " at " +
+                 std::to_string(h.t_ms) + ": " + e;
+      }
+      if (!reason.empty()) {
+        if (policy == RejectPolicy::kRejectBatch) return absl::InvalidArgumentError(reason);
+        reject(1, reason);
+        continue;
+      }
+      p.histograms.push_back(h);
+    }
     for (const Exemplar& e : s.exemplars) {
       if (e.t_ms >= cutoff) p.exemplars.push_back(&e);  // old exemplars: silently dropped
     }
-    if (!p.samples.empty() || !p.exemplars.empty()) plan.push_back(std::move(p));
+    if (!p.samples.empty() || !p.histograms.empty() || !p.exemplars.empty()) {
+      plan.push_back(std::move(p));
+    }
   }
 
   // Pass 2: resolve series and build the one WriteBatch.
@@ -402,11 +393,14 @@ absl::StatusOr<AppendStats> MetricStore::Append(std::string_view tenant,
     // Later samples of the batch win over earlier ones with the same timestamp: stable.
     std::stable_sort(p.samples.begin(), p.samples.end(),
                      [](const Sample& a, const Sample& b) { return a.t_ms < b.t_ms; });
+    std::stable_sort(p.histograms.begin(), p.histograms.end(),
+                     [](const HistogramSample& a, const HistogramSample& b) { return a.t_ms < b.t_ms; });
     std::vector<int64_t> days;
     for (const Sample& s : p.samples) {
       int64_t d = DayOf(s.t_ms);
       if (days.empty() || days.back() != d) days.push_back(d);
     }
+    for (const HistogramSample& h : p.histograms) days.push_back(DayOf(h.t_ms));
     for (const Exemplar* e : p.exemplars) days.push_back(DayOf(e->t_ms));
     std::sort(days.begin(), days.end());
     days.erase(std::unique(days.begin(), days.end()), days.end());
@@ -423,11 +417,13 @@ absl::StatusOr<AppendStats> MetricStore::Append(std::string_view tenant,
     for (int64_t day : r->missing_days) {
       for (const Label& l : labels) wb.Put(postings_cf, PostingKey(tenant, day, l.name, l.value, id), "");
     }
-    if (!p.samples.empty()) head_series.push_back({id, &p.samples});
+    if (!p.samples.empty() || !p.histograms.empty()) {
+      head_series.push_back({id, &p.samples, &p.histograms});
+    }
     for (const Exemplar* e : p.exemplars) {
       wb.Put(exemplars_cf, ExemplarKey(tenant, id, e->t_ms), EncodeExemplarValue(*e));
     }
-    stats.samples_written += static_cast<int64_t>(p.samples.size());
+    stats.samples_written += static_cast<int64_t>(p.samples.size() + p.histograms.size());
     if (r->created) ++stats.series_created;
     if (r->needs_rows || !r->missing_days.empty()) {
       to_mark.push_back(ToMark{std::move(key), std::move(r->missing_days)});
@@ -473,59 +469,8 @@ absl::StatusOr<AppendStats> MetricStore::Append(std::string_view tenant,
 absl::Status MetricStore::MatchSeries(const rocksdb::ReadOptions& ro, std::string_view tenant,
                                       const MatcherSet& matchers, int64_t start_ms,
                                       int64_t end_ms, std::map<uint64_t, Labels>* out) {
-  // Equality first: its postings are one prefix scan and usually shrink the set most.
-  std::vector<const Matcher*> selecting;
-  for (const Matcher& m : matchers) {
-    if (!m.MatchesEmpty()) selecting.push_back(&m);
-  }
-  std::stable_partition(selecting.begin(), selecting.end(),
-                        [](const Matcher* m) { return m->type() == MatchType::kEqual; });
-  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(ro, db_->cf(ColumnFamily::kPostings)));
-  auto days = ListDays(it.get(), tenant, DayOf(start_ms), DayOf(end_ms));
-  if (!days.ok()) return days.status();
-
-  std::vector<uint64_t> candidates;
-  for (int64_t day : *days) {
-    std::vector<uint64_t> current;
-    bool first = true;
-    for (const Matcher* m : selecting) {
-      std::vector<uint64_t> ids;
-      if (auto s = CollectIds(it.get(), tenant, day, *m, &ids); !s.ok()) return s;
-      std::sort(ids.begin(), ids.end());
-      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-      if (first) {
-        current = std::move(ids);
-        first = false;
-      } else {
-        std::vector<uint64_t> both;
-        std::set_intersection(current.begin(), current.end(), ids.begin(), ids.end(),
-                              std::back_inserter(both));
-        current = std::move(both);
-      }
-      if (current.empty()) break;
-    }
-    candidates.insert(candidates.end(), current.begin(), current.end());
-  }
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-
-  // The full label set decides: this is where != / !~ / empty-matching matchers apply,
-  // with a missing label reading as "" as in Prometheus.
-  std::string value;
-  for (uint64_t id : candidates) {
-    if (out->count(id)) continue;
-    auto s = db_->db()->Get(ro, db_->cf(ColumnFamily::kSeriesById), SeriesByIdKey(tenant, id), &value);
-    if (s.IsNotFound()) {
-      LogWarn("postings reference series id " + std::to_string(id) + " without a series row");
-      continue;
-    }
-    if (!s.ok()) return ToAbslStatus(s, "reading series labels");
-    std::string_view in = value;
-    Labels labels;
-    if (!GetLabels(&in, &labels)) return absl::DataLossError("corrupt series_by_id row");
-    if (MatchesAll(matchers, labels)) out->emplace(id, std::move(labels));
-  }
-  return absl::OkStatus();
+  return PostingsReader(db_, kSeriesIndexFamilies)
+      .Match(ro, tenant, matchers, DayOf(start_ms), DayOf(end_ms), out);
 }
 
 absl::Status MetricStore::MatchSets(const rocksdb::ReadOptions& ro, std::string_view tenant,
@@ -567,43 +512,87 @@ absl::StatusOr<std::vector<SeriesData>> MetricStore::Select(std::string_view ten
   }
   // The head is read before the chunks' snapshot is taken: a sample that a concurrent head
   // flush moves out of the head is then already in that snapshot's chunks.
-  std::map<uint64_t, std::vector<Sample>> head_samples;
+  std::map<uint64_t, SampleWrites> head_samples;
   for (const auto& [id, labels] : series) {
-    std::vector<Sample> from_head;
+    SampleWrites from_head;
     head_.Collect(id, start_ms, end_ms, &from_head);
     if (!from_head.empty()) head_samples.emplace(id, std::move(from_head));
   }
   SnapshotGuard snap(db_->db());
   std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(snap.ro(), db_->cf(ColumnFamily::kChunks)));
+  // Short ranges (instant queries, recent panels) span few windows: those are read as raw
+  // operands, point lookups being as cheap as seeks there; longer ranges scan.
+  const int64_t first_window = ChunkWindowStart(start_ms);
+  // end_ms >= first_window: the unsigned difference is exact.
+  const uint64_t windows =
+      (static_cast<uint64_t>(end_ms) - static_cast<uint64_t>(first_window)) / kChunkWindowMs + 1;
+  const bool by_operands = windows < static_cast<uint64_t>(kOperandReadWindows);
   for (auto& [id, labels] : series) {
     SeriesData data;
+    bool read = false;
+    if (by_operands) {
+      read = true;
+      for (uint64_t k = 0; k < windows && read; ++k) {
+        const int64_t w = first_window + static_cast<int64_t>(k) * kChunkWindowMs;
+        auto r = ReadFloatOperands(db_->db(), snap.ro(), db_->cf(ColumnFamily::kChunks),
+                                   ChunkKey(tenant, id, w), start_ms, end_ms, labels,
+                                   &data.samples);
+        if (!r.ok()) return r.status();
+        if (*r == OperandRead::kNotFloat) {
+          data.samples.clear();
+          read = false;
+        }
+      }
+    }
     const std::string prefix = ChunkSeriesPrefix(tenant, id);
     // A window starting before start_ms's window ends before start_ms.
-    for (it->Seek(ChunkKey(tenant, id, ChunkWindowStart(start_ms)));
-         it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
-      std::string_view key_tenant;
-      uint64_t key_id;
-      int64_t window;
-      if (!ParseChunkKey(it->key().ToStringView(), &key_tenant, &key_id, &window)) {
-        return absl::DataLossError("corrupt chunk key");
+    if (!read) {
+      for (it->Seek(ChunkKey(tenant, id, first_window));
+           it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
+        std::string_view key_tenant;
+        uint64_t key_id;
+        int64_t window;
+        if (!ParseChunkKey(it->key().ToStringView(), &key_tenant, &key_id, &window)) {
+          return absl::DataLossError("corrupt chunk key");
+        }
+        if (window > end_ms) break;
+        const std::string_view chunk = it->value().ToStringView();
+        if (!IsFloatChunk(chunk)) {
+          // Histogram or mixed chunk: decoded whole, then cut to the range.
+          ResolvedSamples decoded;
+          if (auto s = DecodeAnyChunk(chunk, &decoded); !s.ok()) {
+            LogError("series " + labels.ToString() + ": " + std::string(s.message()));
+          }
+          for (const Sample& s : decoded.floats) {
+            if (s.t_ms >= start_ms && s.t_ms <= end_ms) data.samples.push_back(s);
+          }
+          for (HistogramSample& h : decoded.histograms) {
+            if (h.t_ms >= start_ms && h.t_ms <= end_ms) data.histograms.push_back(std::move(h));
+          }
+          continue;
+        }
+        // Only [start_ms, end_ms] is materialised, and decoding stops past end_ms.
+        if (auto s = DecodeChunkRange(chunk, start_ms, end_ms, &data.samples); !s.ok()) {
+          LogError("series " + labels.ToString() + ": " + std::string(s.message()));
+        }
       }
-      if (window > end_ms) break;
-      ChunkIterator ci(it->value().ToStringView());
-      for (; ci.Valid(); ci.Next()) {
-        const Sample& s = ci.current();
-        if (s.t_ms < start_ms) continue;
-        if (s.t_ms > end_ms) break;
-        data.samples.push_back(s);
-      }
-      if (!ci.status().ok()) {
-        LogError("series " + labels.ToString() + ": " + std::string(ci.status().message()));
-      }
+      if (!it->status().ok()) return ToAbslStatus(it->status(), "reading chunks");
     }
-    if (!it->status().ok()) return ToAbslStatus(it->status(), "reading chunks");
     if (auto h = head_samples.find(id); h != head_samples.end()) {
-      MergeNewerSamples(&data.samples, h->second);
+      if (data.histograms.empty() && h->second.histograms().empty()) {
+        MergeNewerSamples(&data.samples, h->second.floats());
+      } else {
+        // The chunks' samples (one per timestamp) are older than every head write.
+        SampleWrites all;
+        all.AddFloats(data.samples.data(), data.samples.data() + data.samples.size());
+        all.AddHistograms(data.histograms.data(), data.histograms.data() + data.histograms.size());
+        all.AppendInRange(h->second, start_ms, end_ms);
+        ResolvedSamples resolved = all.Resolve();
+        data.samples = std::move(resolved.floats);
+        data.histograms = std::move(resolved.histograms);
+      }
     }
-    if (data.samples.empty()) continue;
+    if (data.samples.empty() && data.histograms.empty()) continue;
     data.labels = std::move(labels);
     result.push_back(std::move(data));
   }
@@ -651,18 +640,9 @@ absl::StatusOr<std::vector<std::string>> MetricStore::LabelNames(
         for (const Label& l : labels) names.insert(l.name);
       }
     } else {
-      std::unique_ptr<rocksdb::Iterator> it(
-          db_->db()->NewIterator(snap.ro(), db_->cf(ColumnFamily::kPostings)));
-      auto days = ListDays(it.get(), tenant, DayOf(start_ms), DayOf(end_ms));
-      if (!days.ok()) return days.status();
-      for (int64_t day : *days) {
-        // One Seek per distinct name: skips all of a name's values and ids at once.
-        auto s = SkipScan(it.get(), PostingsDayPrefix(tenant, day), 3, [&](const PostingKeyParts& parts) {
-          names.emplace(parts.name);
-          return PostingsNamePrefix(tenant, day, parts.name);
-        });
-        if (!s.ok()) return s;
-      }
+      auto s = PostingsReader(db_, kSeriesIndexFamilies)
+                   .LabelNames(snap.ro(), tenant, DayOf(start_ms), DayOf(end_ms), &names);
+      if (!s.ok()) return s;
     }
   }
   std::vector<std::string> result(names.begin(), names.end());
@@ -685,19 +665,9 @@ absl::StatusOr<std::vector<std::string>> MetricStore::LabelValues(
         if (!v.empty()) values.emplace(v);
       }
     } else {
-      std::unique_ptr<rocksdb::Iterator> it(
-          db_->db()->NewIterator(snap.ro(), db_->cf(ColumnFamily::kPostings)));
-      auto days = ListDays(it.get(), tenant, DayOf(start_ms), DayOf(end_ms));
-      if (!days.ok()) return days.status();
-      for (int64_t day : *days) {
-        // One Seek per distinct value.
-        auto s = SkipScan(it.get(), PostingsNamePrefix(tenant, day, name), 4,
-                          [&](const PostingKeyParts& parts) {
-                            values.emplace(parts.value);
-                            return PostingsValuePrefix(tenant, day, name, parts.value);
-                          });
-        if (!s.ok()) return s;
-      }
+      auto s = PostingsReader(db_, kSeriesIndexFamilies)
+                   .LabelValues(snap.ro(), tenant, name, DayOf(start_ms), DayOf(end_ms), &values);
+      if (!s.ok()) return s;
     }
   }
   std::vector<std::string> result(values.begin(), values.end());

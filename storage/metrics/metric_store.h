@@ -7,7 +7,10 @@
 // returns. A background flusher moves the head into chunk merge operands (one per series
 // and 2 h window) every `head_flush_interval` or `head_flush_samples`; the chunk merge
 // operator combines them. Read path: day-partitioned postings -> candidate ids -> labels
-// from `series_by_id` re-checked against every matcher -> chunks + head.
+// from `series_by_id` (batched MultiGet) re-checked against every matcher -> chunks + head;
+// selects of few windows read each chunk key's raw merge operands and merge them in
+// memory (no re-encoding per read), longer ones scan the folded chunks. Only the samples
+// in [start, end] are decoded into the result.
 //
 // Durability: `sync_wal=false` (default) survives a kill -9 of the process (the WAL is in
 // the OS page cache) but not a power loss; `sync_wal=true` fsyncs every Append.
@@ -50,8 +53,9 @@ struct MetricStoreOptions {
   // fsync the WAL on every Append (see the file comment).
   bool sync_wal = false;
   // The head is flushed into chunks when it holds this many samples (16 bytes each in
-  // memory) or when this much time passed since the last flush; a restart replays at most
-  // that much of the head log.
+  // memory; a native histogram counts as as many samples as its memory would hold) or when
+  // this much time passed since the last flush; a restart replays at most that much of the
+  // head log.
   int64_t head_flush_samples = 2'000'000;
   std::chrono::milliseconds head_flush_interval{60'000};
 };

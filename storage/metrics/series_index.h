@@ -1,84 +1,14 @@
 #pragma once
-// Series identity: tenant + label set -> series id, with an in-memory cache in front of
-// the `series` column family, and the memory of which day partitions already hold a
-// series' postings.
-//
-// The cache never evicts (one entry per series seen since start; a few hundred bytes
-// each), which is what makes "one id per label set" hold without a lock around the disk
-// lookup: an id allocated in this process is in the cache forever after.
+// Series identity for metrics: the shared label index (storage/index/label_index.h) over
+// the `series`, `series_by_id` and `postings` families and the series id limit record.
 
-#include <atomic>
-#include <cstdint>
-#include <memory>
-#include <mutex>
-#include <span>
-#include <string>
-#include <unordered_map>
-#include <vector>
-
-#include "absl/base/thread_annotations.h"
-#include "absl/status/statusor.h"
-#include "storage/db.h"
+#include "storage/index/label_index.h"
 
 namespace otelbox::storage {
 
-class SeriesIndex {
+class SeriesIndex : public LabelIndex {
  public:
-  // `db` outlives the index. `sync_wal` is used for id-reservation writes.
-  SeriesIndex(Database* db, bool sync_wal);
-
-  // Reads the persisted id limit. Call once before Resolve.
-  absl::Status Open();
-
-  struct Resolved {
-    uint64_t id = 0;
-    // The series rows (`series`, `series_by_id`) are not known durable: the caller must
-    // put them into its batch (idempotent if another writer does the same).
-    bool needs_rows = false;
-    bool created = false;  // this call allocated the id
-    // Days of `days` whose postings are not known written.
-    std::vector<int64_t> missing_days;
-  };
-
-  // Thread-safe. `series_key` is SeriesKey(tenant, labels). Two concurrent calls for the
-  // same key always return the same id.
-  absl::StatusOr<Resolved> Resolve(const std::string& series_key, std::span<const int64_t> days);
-
-  // After the batch holding the rows/postings for `series_key` was written: the rows are
-  // durable and `days` have postings. Days before `min_day` are forgotten.
-  void MarkWritten(const std::string& series_key, std::span<const int64_t> days,
-                   int64_t min_day);
-
-  // Number of cached series.
-  int64_t size() const { return size_.load(std::memory_order_relaxed); }
-
- private:
-  struct Entry {
-    uint64_t id = 0;
-    bool durable = false;
-    std::vector<int64_t> days;  // sorted; days whose postings are written
-  };
-  struct Shard {
-    std::mutex mu;
-    std::unordered_map<std::string, Entry> map ABSL_GUARDED_BY(mu);
-  };
-  static constexpr int kShards = 16;
-  // Ids are reserved in blocks: the limit is persisted (synchronously ordered in the WAL)
-  // before any id below it is used, so a restart never reuses an id.
-  static constexpr uint64_t kIdBlock = 1024;
-
-  Shard& ShardFor(const std::string& key);
-  absl::StatusOr<uint64_t> AllocateId();
-  static void FillMissingDays(const Entry& e, std::span<const int64_t> days,
-                              std::vector<int64_t>* missing);
-
-  Database* db_;
-  bool sync_wal_;
-  Shard shards_[kShards];
-  std::atomic<int64_t> size_{0};
-  std::mutex alloc_mu_;
-  uint64_t next_id_ ABSL_GUARDED_BY(alloc_mu_) = 1;   // 0 is never a series id
-  uint64_t id_limit_ ABSL_GUARDED_BY(alloc_mu_) = 1;  // persisted; next_id_ < id_limit_ to use
+  SeriesIndex(Database* db, bool sync_wal) : LabelIndex(db, kSeriesIndexFamilies, sync_wal) {}
 };
 
 }  // namespace otelbox::storage

@@ -63,9 +63,10 @@ struct MetricBatch {
   std::vector<SeriesSamples> series;
   std::vector<MetricMetadata> metadata;
 
+  // Samples of both kinds: a native histogram counts as one sample.
   size_t SampleCount() const {
     size_t n = 0;
-    for (const auto& s : series) n += s.samples.size();
+    for (const auto& s : series) n += s.samples.size() + s.histograms.size();
     return n;
   }
 };

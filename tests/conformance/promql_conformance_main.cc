@@ -152,7 +152,7 @@ bool WriteExpectations(const std::string& path, const std::map<std::string, Expe
          "# runner fails on a failing case that is not listed and asks for listed cases that\n"
          "# pass to be removed. Regenerate with --update-expectations (see\n"
          "# tests/conformance/CMakeLists.txt); comment lines directly above an entry are kept.\n"
-         "# Skipped cases (native histograms, start timestamps: not in our storage yet) are\n"
+         "# Skipped cases (start timestamps: not in our storage yet) are\n"
          "# listed too.\n";
   for (const auto& name : names) {
     auto& keys = groups[name];

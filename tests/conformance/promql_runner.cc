@@ -17,6 +17,7 @@
 #include "query/common/value.h"
 #include "query/promql/ast_printer.h"
 #include "query/promql/engine.h"
+#include "query/promql/histogram_math.h"
 #include "query/promql/parser.h"
 #include "re2/re2.h"
 #include "storage/db.h"
@@ -57,6 +58,66 @@ std::string FormatFloat(double v) {
   return query::promql::FormatFloat(v);
 }
 
+std::string FormatList(const std::vector<double>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i) Append(&out, i ? " " : "", FormatFloat(v[i]));
+  return out + "]";
+}
+
+// A histogram in the script notation (compacted; several spans shown as offset:span lists).
+std::string FormatHistogram(const storage::FloatHistogram& in) {
+  storage::FloatHistogram h = in;
+  query::promql::HistogramCompact(&h);
+  std::string out = Cat("{{schema:", h.schema, " count:", FormatFloat(h.count), " sum:",
+                        FormatFloat(h.sum));
+  if (h.zero_count != 0) Append(&out, " z_bucket:", FormatFloat(h.zero_count));
+  if (h.zero_threshold != 0) Append(&out, " z_bucket_w:", FormatFloat(h.zero_threshold));
+  auto spans = [&](const char* name, const std::vector<storage::BucketSpan>& sp,
+                   const std::vector<double>& b) {
+    if (b.empty()) return;
+    Append(&out, " ", name, ":", FormatList(b), " spans:[");
+    for (size_t i = 0; i < sp.size(); ++i) Append(&out, i ? " " : "", sp[i].offset, "/", sp[i].length);
+    out += "]";
+  };
+  spans("buckets", h.positive_spans, h.positive_buckets);
+  spans("n_buckets", h.negative_spans, h.negative_buckets);
+  if (!h.custom_values.empty()) Append(&out, " custom_values:", FormatList(h.custom_values));
+  static const char* kHints[] = {"unknown", "reset", "not_reset", "gauge"};
+  Append(&out, " counter_reset_hint:", kHints[static_cast<int>(h.counter_reset_hint)], "}}");
+  return out;
+}
+
+// FORMAT.md §11 (upstream's compareNativeHistogram), both sides compacted.
+bool HistogramMatches(const SequenceValue& want, const storage::FloatHistogram& got_in) {
+  storage::FloatHistogram exp = want.h, got = got_in;
+  query::promql::HistogramCompact(&exp);
+  query::promql::HistogramCompact(&got);
+  if (exp.schema != got.schema || !AlmostEqual(exp.count, got.count) ||
+      !AlmostEqual(exp.sum, got.sum)) {
+    return false;
+  }
+  if (exp.schema == storage::kCustomBucketsSchema && exp.custom_values != got.custom_values) {
+    return false;
+  }
+  if (exp.zero_threshold != got.zero_threshold || !AlmostEqual(exp.zero_count, got.zero_count)) {
+    return false;
+  }
+  auto same = [](const std::vector<double>& a, const std::vector<double>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (!AlmostEqual(a[i], b[i])) return false;
+    }
+    return true;
+  };
+  if (exp.negative_spans != got.negative_spans || !same(exp.negative_buckets, got.negative_buckets)) {
+    return false;
+  }
+  if (exp.positive_spans != got.positive_spans || !same(exp.positive_buckets, got.positive_buckets)) {
+    return false;
+  }
+  return !want.hint_set || exp.counter_reset_hint == got.counter_reset_hint;
+}
+
 std::string FormatValue(const SequenceValue& v) {
   switch (v.kind) {
     case SequenceValue::Kind::kFloat: return FormatFloat(v.value);
@@ -75,6 +136,16 @@ std::string FormatSamples(const std::vector<storage::Sample>& samples) {
   return out;
 }
 
+std::string FormatHistograms(const std::vector<storage::HistogramSample>& hs) {
+  std::string out;
+  for (const auto& s : hs) Append(&out, out.empty() ? "" : " ", FormatHistogram(s.h), "@", s.t_ms);
+  return out;
+}
+
+std::string FormatElement(const query::VectorElement& e) {
+  return e.h ? FormatHistogram(*e.h) : FormatFloat(e.v);
+}
+
 // A result value, one series per line (truncated).
 std::string FormatResult(const query::Value& value) {
   constexpr size_t kMaxSeries = 30;
@@ -84,7 +155,7 @@ std::string FormatResult(const query::Value& value) {
   if (auto* v = std::get_if<Vector>(&value)) {
     out = Cat("vector (", v->size(), " series)");
     for (size_t i = 0; i < v->size() && i < kMaxSeries; ++i) {
-      Append(&out, "\n      ", (*v)[i].labels.ToString(), " ", FormatFloat((*v)[i].v));
+      Append(&out, "\n      ", (*v)[i].labels.ToString(), " ", FormatElement((*v)[i]));
     }
     if (v->size() > kMaxSeries) Append(&out, "\n      ...");
     return out;
@@ -92,7 +163,8 @@ std::string FormatResult(const query::Value& value) {
   const Matrix& m = std::get<Matrix>(value);
   out = Cat("matrix (", m.size(), " series)");
   for (size_t i = 0; i < m.size() && i < kMaxSeries; ++i) {
-    Append(&out, "\n      ", m[i].labels.ToString(), " ", FormatSamples(m[i].samples));
+    Append(&out, "\n      ", m[i].labels.ToString(), " ", FormatSamples(m[i].samples), " ",
+           FormatHistograms(m[i].histograms));
   }
   if (m.size() > kMaxSeries) Append(&out, "\n      ...");
   return out;
@@ -142,8 +214,19 @@ std::string CompareVector(const EvalCmd& cmd, const Vector& got) {
     if (exp.series.values.empty()) return Cat("expected series without value: ", el.labels.ToString());
     const SequenceValue& v = exp.series.values[0];
     if (v.kind == SequenceValue::Kind::kHistogram) {
-      return Cat("expected a histogram for ", el.labels.ToString(), " but got float ",
-                          FormatFloat(el.v));
+      if (!el.h) {
+        return Cat("expected a histogram for ", el.labels.ToString(), " but got float ",
+                   FormatFloat(el.v));
+      }
+      if (!HistogramMatches(v, *el.h)) {
+        return Cat("expected {{", v.histogram, "}} for ", el.labels.ToString(), " but got ",
+                   FormatHistogram(*el.h));
+      }
+      continue;
+    }
+    if (el.h) {
+      return Cat("expected float ", FormatValue(v), " for ", el.labels.ToString(),
+                 " but got histogram ", FormatHistogram(*el.h));
     }
     if (v.kind == SequenceValue::Kind::kOmitted || !AlmostEqual(v.value, el.v)) {
       return Cat("expected ", FormatValue(v), " for ", el.labels.ToString(), " but got ",
@@ -180,6 +263,7 @@ std::string CompareMatrix(const EvalCmd& cmd, const Matrix& got, int64_t start_m
       return Cat("duplicate series ", s.labels.ToString(), " in result");
     }
     std::vector<storage::Sample> want;
+    std::vector<std::pair<int64_t, const SequenceValue*>> want_h;
     const auto& values = it->second->series.values;
     for (size_t i = 0; i < values.size(); ++i) {
       int64_t t = start_ms + static_cast<int64_t>(i) * step_ms;
@@ -188,19 +272,28 @@ std::string CompareMatrix(const EvalCmd& cmd, const Matrix& got, int64_t start_m
                             ", but the query time range cannot return this many points");
       }
       if (values[i].kind == SequenceValue::Kind::kHistogram) {
-        return Cat("expected histogram points for ", s.labels.ToString());
+        want_h.push_back({t, &values[i]});
+      } else if (values[i].kind != SequenceValue::Kind::kOmitted) {
+        want.push_back({t, values[i].value});
       }
-      if (values[i].kind != SequenceValue::Kind::kOmitted) want.push_back({t, values[i].value});
     }
-    if (want.size() != s.samples.size()) {
-      return Cat("expected ", want.size(), " points for ", s.labels.ToString(), " (",
-                          FormatSamples(want), ") but got ", s.samples.size(), " (",
-                          FormatSamples(s.samples), ")");
+    if (want.size() != s.samples.size() || want_h.size() != s.histograms.size()) {
+      return Cat("expected ", want.size(), " float and ", want_h.size(), " histogram points for ",
+                 s.labels.ToString(), " (", FormatSamples(want), ") but got ", s.samples.size(),
+                 " and ", s.histograms.size(), " (", FormatSamples(s.samples), " ",
+                 FormatHistograms(s.histograms), ")");
     }
     for (size_t i = 0; i < want.size(); ++i) {
       if (want[i].t_ms != s.samples[i].t_ms || !AlmostEqual(want[i].value, s.samples[i].value)) {
         return Cat("for ", s.labels.ToString(), " expected ", FormatSamples(want),
                             " but got ", FormatSamples(s.samples));
+      }
+    }
+    for (size_t i = 0; i < want_h.size(); ++i) {
+      if (want_h[i].first != s.histograms[i].t_ms ||
+          !HistogramMatches(*want_h[i].second, s.histograms[i].h)) {
+        return Cat("for ", s.labels.ToString(), " expected {{", want_h[i].second->histogram,
+                   "}}@", want_h[i].first, " but got ", FormatHistograms(s.histograms));
       }
     }
   }
@@ -381,25 +474,6 @@ bool IsDurationArithmetic(const std::vector<Token>& t, size_t open, size_t close
   return false;
 }
 
-// True when the query names a metric that holds native histograms, or selects without a
-// metric name while some series do (FORMAT.md §16 "touches native histograms").
-bool TouchesHistograms(const std::string& expr, const std::set<std::string>& names) {
-  std::vector<Token> t = Lex(expr);
-  for (size_t i = 0; i < t.size(); ++i) {
-    const bool next_is_paren = i + 1 < t.size() && t[i + 1].text == "(";
-    if (t[i].kind == Token::kIdent && t[i].brace_depth == 0 && !next_is_paren &&
-        names.contains(t[i].text)) {
-      return true;
-    }
-    if (t[i].kind == Token::kString && names.contains(t[i].text)) return true;  // {__name__="x"}
-    if (t[i].kind == Token::kPunct && t[i].text == "{" && t[i].brace_depth == 1 &&
-        (i == 0 || t[i - 1].kind != Token::kIdent)) {
-      return true;  // a selector without a metric name
-    }
-  }
-  return false;
-}
-
 // ---------------------------------------------------------------------------------------
 // The store of one script (until `clear`).
 
@@ -465,8 +539,15 @@ class Store {
   storage::MetricStore* metrics() { return metrics_.get(); }
   query::promql::Engine* engine() { return engine_.get(); }
 
-  std::set<std::string> histogram_names;  // metric names holding native histograms
   bool has_start_timestamps = false;
+  // Per series: the newest histogram loaded, and whether a float came after it (for the
+  // counter-reset hints storage reports, see HintAsStored).
+  struct LastSample {
+    int64_t t_ms = 0;
+    bool is_histogram = false;
+    storage::FloatHistogram h;
+  };
+  std::map<Labels, LastSample> last;
 
  private:
   Store() = default;
@@ -476,37 +557,150 @@ class Store {
   std::unique_ptr<query::promql::Engine> engine_;
 };
 
+// The counter-reset hint Prometheus' TSDB reports for a histogram read back, which the
+// scripts' expectations assume: gauges stay gauges; the first histogram of a series (or
+// after a float) and one that starts a new chunk because of a counter reset read back as
+// "unknown" (upstream issue 15346); every other one as "not_reset".
+storage::CounterResetHint HintAsStored(const storage::FloatHistogram& h,
+                                       const Store::LastSample* prev) {
+  using H = storage::CounterResetHint;
+  if (h.counter_reset_hint == H::kGaugeType) return H::kGaugeType;
+  if (prev == nullptr || !prev->is_histogram) return H::kUnknown;
+  if (prev->h.counter_reset_hint == H::kGaugeType) return H::kUnknown;
+  if (h.counter_reset_hint == H::kCounterReset) return H::kUnknown;
+  storage::FloatHistogram probe = h;
+  probe.counter_reset_hint = H::kUnknown;
+  if (query::promql::HistogramDetectReset(probe, prev->h)) return H::kUnknown;
+  return H::kNotCounterReset;
+}
+
+// load_with_nhcb (FORMAT.md §7): classic `_bucket`/`_count`/`_sum` series as one
+// custom-bucket histogram per base series and timestamp (upstream's convertnhcb).
+void ConvertClassicHistograms(const std::map<Labels, std::vector<storage::Sample>>& floats,
+                              std::map<Labels, std::vector<storage::HistogramSample>>* out) {
+  struct Temp {
+    std::vector<std::pair<double, double>> buckets;  // (le, cumulative count)
+    double count = 0;
+    double sum = 0;
+    bool has_count = false;
+    bool bad = false;
+  };
+  std::map<Labels, std::map<int64_t, Temp>> groups;
+  for (const auto& [labels, samples] : floats) {
+    std::string name(labels.Get(storage::kMetricNameLabel));
+    int kind = 0;  // 1 bucket, 2 count, 3 sum
+    std::string base;
+    for (auto [suffix, k] : {std::pair{"_bucket", 1}, {"_sum", 3}, {"_count", 2}}) {
+      std::string_view sv(suffix);
+      if (kind == 0 && std::string_view(name).ends_with(sv)) {
+        kind = k;
+        base = name.substr(0, name.size() - sv.size());
+      }
+    }
+    if (kind == 0) continue;
+    double le = 0;
+    if (kind == 1) {
+      std::string le_text(labels.Get("le"));
+      char* end = nullptr;
+      le = std::strtod(le_text.c_str(), &end);
+      if (le_text.empty() || end != le_text.c_str() + le_text.size() || std::isnan(le)) continue;
+    }
+    std::vector<storage::Label> ls;
+    for (const auto& l : labels) {
+      if (l.name == "le" || l.name == storage::kMetricNameLabel) continue;
+      ls.push_back(l);
+    }
+    ls.push_back({std::string(storage::kMetricNameLabel), base});
+    Labels key(std::move(ls));
+    for (const auto& s : samples) {
+      Temp& t = groups[key][s.t_ms];
+      if (kind == 2) {
+        t.count = s.value;
+        t.has_count = true;
+      } else if (kind == 3) {
+        t.sum = s.value;
+      } else {
+        auto it = std::lower_bound(t.buckets.begin(), t.buckets.end(), le,
+                                   [](const auto& b, double v) { return b.first < v; });
+        if (it == t.buckets.end() || it->first != le) t.buckets.insert(it, {le, s.value});
+      }
+    }
+  }
+  for (auto& [key, by_t] : groups) {
+    auto& dst = (*out)[key];
+    for (auto& [t, temp] : by_t) {
+      if (!temp.has_count && !temp.buckets.empty()) temp.count = temp.buckets.back().second;
+      if (temp.buckets.empty() || temp.buckets.back().first != INFINITY) {
+        temp.buckets.push_back({INFINITY, temp.count});
+      }
+      storage::FloatHistogram h;
+      h.schema = storage::kCustomBucketsSchema;
+      h.count = temp.count;
+      h.sum = temp.sum;
+      h.positive_spans.push_back({0, static_cast<uint32_t>(temp.buckets.size())});
+      double prev = 0;
+      for (const auto& [le, c] : temp.buckets) {
+        h.positive_buckets.push_back(c - prev);
+        prev = c;
+        if (le != INFINITY) h.custom_values.push_back(le);
+      }
+      query::promql::HistogramCompact(&h);
+      dst.push_back({t, std::move(h)});
+    }
+  }
+}
+
 absl::Status Load(const LoadCmd& cmd, Store* store) {
   if (cmd.has_start_timestamps) store->has_start_timestamps = true;
   std::map<Labels, const SeriesLine*> lines;  // a later line with the same labels wins
   for (const auto& s : cmd.series) lines[s.labels] = &s;
-  storage::MetricBatch batch;
+  std::map<Labels, std::vector<storage::Sample>> floats;
+  std::map<Labels, std::vector<storage::HistogramSample>> histograms;
   for (const auto& [labels, line] : lines) {
-    storage::SeriesSamples ss;
-    ss.labels = labels;
     for (size_t i = 0; i < line->values.size(); ++i) {
       const SequenceValue& v = line->values[i];
       int64_t t = static_cast<int64_t>(i) * cmd.interval_ms;
       switch (v.kind) {
-        case SequenceValue::Kind::kFloat: ss.samples.push_back({t, v.value}); break;
-        case SequenceValue::Kind::kStale: ss.samples.push_back({t, storage::StaleNaN()}); break;
+        case SequenceValue::Kind::kFloat: floats[labels].push_back({t, v.value}); break;
+        case SequenceValue::Kind::kStale: floats[labels].push_back({t, storage::StaleNaN()}); break;
         case SequenceValue::Kind::kOmitted: break;
-        case SequenceValue::Kind::kHistogram:
-          // Not storable yet: remember the name so that cases touching it are skipped.
-          store->histogram_names.insert(std::string(labels.Get(storage::kMetricNameLabel)));
-          break;
+        case SequenceValue::Kind::kHistogram: histograms[labels].push_back({t, v.h}); break;
       }
     }
-    if (cmd.with_nhcb) {
-      // load_with_nhcb also stores `<base>` as a custom-bucket histogram (FORMAT.md §7).
-      std::string_view name = labels.Get(storage::kMetricNameLabel);
-      for (std::string_view suffix : {"_bucket", "_count", "_sum"}) {
-        if (std::string_view(name).ends_with(suffix)) {
-          store->histogram_names.insert(std::string(name.substr(0, name.size() - suffix.size())));
-        }
+  }
+  if (cmd.with_nhcb) ConvertClassicHistograms(floats, &histograms);
+
+  storage::MetricBatch batch;
+  std::set<Labels> all;
+  for (const auto& [l, f] : floats) all.insert(l);
+  for (const auto& [l, h] : histograms) all.insert(l);
+  for (const auto& labels : all) {
+    storage::SeriesSamples ss;
+    ss.labels = labels;
+    auto fit = floats.find(labels);
+    if (fit != floats.end()) ss.samples = fit->second;
+    auto hit = histograms.find(labels);
+    if (hit != histograms.end()) ss.histograms = hit->second;
+    // Walk both kinds in time order to set the hints as storage would report them.
+    size_t fi = 0;
+    auto last_it = store->last.find(labels);
+    Store::LastSample* prev = last_it == store->last.end() ? nullptr : &last_it->second;
+    Store::LastSample cur;
+    for (auto& h : ss.histograms) {
+      while (fi < ss.samples.size() && ss.samples[fi].t_ms < h.t_ms) {
+        cur = {ss.samples[fi].t_ms, false, {}};
+        prev = &cur;
+        ++fi;
       }
+      storage::FloatHistogram original = h.h;
+      h.h.counter_reset_hint = HintAsStored(h.h, prev);
+      Store::LastSample next{h.t_ms, true, original};
+      cur = std::move(next);
+      prev = &cur;
     }
-    if (!ss.samples.empty()) batch.series.push_back(std::move(ss));
+    if (fi < ss.samples.size()) cur = {ss.samples.back().t_ms, false, {}};
+    if (!ss.samples.empty() || !ss.histograms.empty()) store->last[labels] = cur;
+    if (!ss.samples.empty() || !ss.histograms.empty()) batch.series.push_back(std::move(ss));
   }
   if (batch.series.empty()) return absl::OkStatus();
   absl::StatusOr<storage::AppendStats> st =
@@ -584,17 +778,6 @@ CaseResult RunEval(const std::string& file, const EvalCmd& cmd, Store* store,
   };
   if (!cmd.script_error.empty()) return fail("script error: " + cmd.script_error, cmd.script_error);
   if (store->has_start_timestamps) return skip("start timestamps");
-  bool expects_histogram = false;
-  for (const auto& e : cmd.expected) {
-    for (const auto& v : e.series.values) {
-      expects_histogram = expects_histogram || v.kind == SequenceValue::Kind::kHistogram;
-    }
-  }
-  if (expects_histogram ||
-      (!store->histogram_names.empty() && TouchesHistograms(cmd.expr, store->histogram_names))) {
-    return skip("native histograms");
-  }
-
   absl::StatusOr<QueryResult> res = Execute(store->engine(), cmd.expr, cmd.is_range, cmd.start_ms,
                                             cmd.end_ms, cmd.step_ms);
   const std::string expected_text = FormatExpected(cmd);
@@ -653,14 +836,20 @@ CaseResult RunEval(const std::string& file, const EvalCmd& cmd, Store* store,
       for (const auto& s : *m) {
         for (const auto& p : s.samples) {
           if (p.t_ms == t) {
-            at_t.push_back({s.labels, p.t_ms, p.value});
+            at_t.push_back({s.labels, p.t_ms, p.value, {}});
+            break;
+          }
+        }
+        for (const auto& p : s.histograms) {
+          if (p.t_ms == t) {
+            at_t.push_back({s.labels, p.t_ms, 0, p.h});
             break;
           }
         }
       }
       std::string diff;
       if (std::holds_alternative<query::Scalar>(res->value)) {
-        diff = at_t.empty() ? "no point at the evaluation time"
+        diff = at_t.empty() || at_t[0].h ? "no point at the evaluation time"
                             : CompareResult(cmd, query::Scalar{t, at_t[0].v});
       } else {
         diff = CompareResult(cmd, at_t);
@@ -702,8 +891,16 @@ std::string GatedFeature(const std::string& expr) {
     const Token& tok = t[i];
     const bool next_is_paren = i + 1 < t.size() && t[i + 1].text == "(";
     if (tok.kind == Token::kIdent && tok.brace_depth == 0) {
-      if ((tok.text == "anchored" || tok.text == "smoothed") && i > 0 && t[i - 1].text == "]") {
-        return tok.text;
+      // After a range (`x[1m] anchored`), an instant selector (`x smoothed`,
+      // `x{a="b"} smoothed`) or its modifiers (`x @ 100 smoothed`, `x offset -1m smoothed`).
+      if ((tok.text == "anchored" || tok.text == "smoothed") && i > 0 && !next_is_paren) {
+        const Token& prev = t[i - 1];
+        if (prev.text == "]" || prev.text == "}" || prev.text == ")" ||
+            (prev.kind == Token::kIdent && prev.brace_depth == 0) ||
+            (prev.kind == Token::kPunct &&
+             (std::isdigit(static_cast<unsigned char>(prev.text[0])) || prev.text[0] == '.'))) {
+          return tok.text;
+        }
       }
       if (next_is_paren && (tok.text == "fill" || tok.text == "fill_left" || tok.text == "fill_right")) {
         return "fill modifiers";

@@ -11,9 +11,10 @@
 //  * passed / failed: the case ran; a failure carries a short classification (`reason`,
 //    what the expectations file lists) and a longer `detail` (expected vs got).
 //  * skipped: the case cannot be set up faithfully because our storage lacks what it
-//    needs: native histograms (FORMAT.md §5, §7; `reason` "native histograms") or start
-//    timestamps (§6; "start timestamps"). Skipped cases are listed in the expectations
-//    file too, so the list only shrinks when support lands.
+//    needs: start timestamps (§6; "start timestamps"). Skipped cases are listed in the
+//    expectations file too, so the list only shrinks when support lands.
+// Native histograms (§5, §7) are loaded with their counter-reset hints set as Prometheus'
+// TSDB reports them back (see HintAsStored in the .cc).
 // Cases using experimental/feature-gated constructs (§14, §16) run normally and carry
 // `feature` so they can be reported separately.
 //

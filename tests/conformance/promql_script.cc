@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "tests/conformance/promql_text.h"
 #include "query/common/duration.h"
+#include "query/promql/histogram_math.h"
 #include "re2/re2.h"
 #include "storage/model/sample.h"
 
@@ -71,19 +72,23 @@ absl::Status ParseHistogramItem(std::string_view text, size_t* pos,
   if (close == std::string_view::npos) return Invalid("unterminated histogram", text.substr(*pos));
   std::string base(Trim(text.substr(*pos + 2, close - *pos - 2)));
   size_t p = close + 2;
-  auto histogram = [](std::string t) {
-    SequenceValue v;
-    v.kind = SequenceValue::Kind::kHistogram;
-    v.histogram = std::move(t);
-    return v;
-  };
+  SequenceValue first;
+  first.kind = SequenceValue::Kind::kHistogram;
+  first.histogram = base;
+  absl::StatusOr<storage::FloatHistogram> h = ParseHistogramLiteral(base, &first.hint_set);
+  if (!h.ok()) return h.status();
+  first.h = std::move(*h);
   std::string delta;
   char sign = 0;
+  SequenceValue inc;
   if (p < text.size() && (text[p] == '+' || text[p] == '-') && text.substr(p + 1, 2) == "{{") {
     sign = text[p];
     size_t dclose = FindHistogramEnd(text, p + 1);
     if (dclose == std::string_view::npos) return Invalid("unterminated histogram", text.substr(p));
     delta = std::string(Trim(text.substr(p + 3, dclose - p - 3)));
+    absl::StatusOr<storage::FloatHistogram> d = ParseHistogramLiteral(delta, &inc.hint_set);
+    if (!d.ok()) return d.status();
+    inc.h = std::move(*d);
     p = dclose + 2;
   }
   size_t end = p;
@@ -92,19 +97,43 @@ absl::Status ParseHistogramItem(std::string_view text, size_t* pos,
   *pos = end;
   if (suffix.empty()) {
     if (sign != 0) return Invalid("histogram increment without count", text.substr(0, end));
-    out->push_back(histogram(base));
+    out->push_back(first);
     return absl::OkStatus();
   }
   if (suffix[0] != 'x') return Invalid("bad histogram item", text.substr(0, end));
   std::optional<uint64_t> n = ParseCount(suffix.substr(1));
   if (!n) return Invalid("bad repeat count", suffix);
+  if (sign != 0) first.hint_set = inc.hint_set;  // upstream takes the increment's flag
+  SequenceValue cur = first;
   for (uint64_t i = 0; i <= *n; ++i) {
-    // Opaque: the runner never evaluates histogram contents.
-    out->push_back(histogram(sign == 0 || i == 0
-                                 ? base
-                                 : Cat(base, " ", std::string(1, sign), i, "*{{", delta, "}}")));
+    if (i > 0 && sign != 0) {
+      if (cur.h.schema > inc.h.schema) {
+        return Invalid("error combining histograms: cannot merge from schema", text.substr(0, end));
+      }
+      query::promql::HistogramOpNotes notes;
+      if (!query::promql::HistogramAdd(&cur.h, inc.h, sign == '-', &notes)) {
+        return Invalid("error combining histograms", text.substr(0, end));
+      }
+      cur.histogram = Cat(base, " ", std::string(1, sign), i, "*{{", delta, "}}");
+    }
+    out->push_back(cur);
   }
   return absl::OkStatus();
+}
+
+// `[1 2 3]` at text[*pos].
+absl::StatusOr<std::vector<double>> ParseFloatList(std::string_view text, size_t* pos) {
+  if (*pos >= text.size() || text[*pos] != '[') return Invalid("expected '['", text);
+  size_t close = text.find(']', *pos);
+  if (close == std::string_view::npos) return Invalid("unterminated list", text);
+  std::vector<double> out;
+  for (std::string_view item : Split(text.substr(*pos + 1, close - *pos - 1), " ", true)) {
+    std::optional<double> v = ParseScalarNumber(Trim(item));
+    if (!v) return Invalid("bad number in list", item);
+    out.push_back(*v);
+  }
+  *pos = close + 1;
+  return out;
 }
 
 // One whitespace-free item of a float sequence.
@@ -695,6 +724,79 @@ absl::StatusOr<storage::Labels> ParseSeriesDescription(std::string_view text,
   }
   *rest = text.substr(i);
   return storage::Labels(std::move(labels));
+}
+
+absl::StatusOr<storage::FloatHistogram> ParseHistogramLiteral(std::string_view text,
+                                                              bool* hint_set) {
+  storage::FloatHistogram h;
+  *hint_set = false;
+  std::vector<double> buckets, n_buckets;
+  int64_t offset = 0, n_offset = 0;
+  size_t i = 0;
+  while (true) {
+    while (i < text.size() && IsSpace(text[i])) ++i;
+    if (i >= text.size()) break;
+    size_t colon = text.find(':', i);
+    if (colon == std::string_view::npos) return Invalid("expected key:value in histogram", text);
+    std::string key(text.substr(i, colon - i));
+    i = colon + 1;
+    while (i < text.size() && IsSpace(text[i])) ++i;
+    if (key == "buckets" || key == "n_buckets" || key == "custom_values") {
+      absl::StatusOr<std::vector<double>> list = ParseFloatList(text, &i);
+      if (!list.ok()) return list.status();
+      (key == "buckets" ? buckets : key == "n_buckets" ? n_buckets : h.custom_values) = *list;
+      continue;
+    }
+    size_t end = i;
+    while (end < text.size() && !IsSpace(text[end])) ++end;
+    std::string_view value = text.substr(i, end - i);
+    i = end;
+    if (key == "counter_reset_hint") {
+      *hint_set = true;
+      using H = storage::CounterResetHint;
+      if (value == "unknown") {
+        h.counter_reset_hint = H::kUnknown;
+      } else if (value == "reset") {
+        h.counter_reset_hint = H::kCounterReset;
+      } else if (value == "not_reset") {
+        h.counter_reset_hint = H::kNotCounterReset;
+      } else if (value == "gauge") {
+        h.counter_reset_hint = H::kGaugeType;
+      } else {
+        return Invalid("bad counter_reset_hint", value);
+      }
+      continue;
+    }
+    std::optional<double> v = ParseScalarNumber(value);
+    if (!v) return Invalid("bad histogram value", value);
+    if (key == "schema") {
+      h.schema = static_cast<int32_t>(*v);
+    } else if (key == "sum") {
+      h.sum = *v;
+    } else if (key == "count") {
+      h.count = *v;
+    } else if (key == "z_bucket") {
+      h.zero_count = *v;
+    } else if (key == "z_bucket_w") {
+      h.zero_threshold = *v;
+    } else if (key == "offset") {
+      offset = static_cast<int64_t>(*v);
+    } else if (key == "n_offset") {
+      n_offset = static_cast<int64_t>(*v);
+    } else {
+      return Invalid("unknown histogram key", key);
+    }
+  }
+  if (!buckets.empty()) {
+    h.positive_spans.push_back({static_cast<int32_t>(offset), static_cast<uint32_t>(buckets.size())});
+    h.positive_buckets = std::move(buckets);
+  }
+  if (!n_buckets.empty()) {
+    h.negative_spans.push_back(
+        {static_cast<int32_t>(n_offset), static_cast<uint32_t>(n_buckets.size())});
+    h.negative_buckets = std::move(n_buckets);
+  }
+  return h;
 }
 
 absl::StatusOr<std::vector<SequenceValue>> ParseSequence(std::string_view text) {

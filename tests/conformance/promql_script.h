@@ -3,8 +3,8 @@
 // commands. The language is specified in ../shared/conformance/promql/FORMAT.md (§1-§10);
 // section numbers below refer to that page. Pure: no storage, no engine.
 //
-// Native histogram literals `{{...}}` are kept as opaque text (our storage has no native
-// histograms yet; the runner skips every case that needs them).
+// Native histogram literals `{{...}}` (§5) are parsed into FloatHistogram values; series
+// expansion `{{A}}+{{D}}xN` adds with the engine's histogram arithmetic, as upstream does.
 
 #include <cstdint>
 #include <optional>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "storage/model/histogram.h"
 #include "storage/model/labels.h"
 
 namespace otelbox::conformance {
@@ -24,6 +25,8 @@ struct SequenceValue {
   Kind kind = Kind::kFloat;
   double value = 0;       // kFloat; kStale holds the staleness-marker NaN
   std::string histogram;  // kHistogram: the literal between the braces, e.g. "schema:0 sum:5"
+  storage::FloatHistogram h;  // kHistogram: the parsed value
+  bool hint_set = false;      // kHistogram: counter_reset_hint was spelled out (§11)
   bool operator==(const SequenceValue&) const = default;
 };
 
@@ -122,6 +125,11 @@ absl::StatusOr<storage::Labels> ParseSeriesDescription(std::string_view text,
 
 // `<series description> <value sequence>`.
 absl::StatusOr<SeriesLine> ParseSeriesLine(std::string_view text);
+
+// The inside of a histogram literal (§5): "schema:0 sum:5 buckets:[1 2]". Sets *hint_set
+// when counter_reset_hint is given.
+absl::StatusOr<storage::FloatHistogram> ParseHistogramLiteral(std::string_view text,
+                                                              bool* hint_set);
 
 // A start-timestamp offset sequence (§6): "_ -30s-1mx2 -0ms"; omitted positions are
 // std::nullopt.

@@ -72,6 +72,35 @@ TEST(PromqlSequence, Histograms) {
   EXPECT_EQ((*seq)[6].kind, Kind::kFloat);
 }
 
+TEST(PromqlSequence, HistogramValuesAndExpansion) {
+  auto seq = ParseSequence(
+      "{{schema:1 sum:5 count:3 z_bucket:1 z_bucket_w:0.5 buckets:[1 1] offset:2 n_buckets:[1]"
+      " n_offset:-1 counter_reset_hint:gauge}} "
+      "{{schema:-53 sum:1 count:2 custom_values:[5 10] buckets:[1 1]}}+{{schema:-53 count:1 "
+      "custom_values:[5 10] buckets:[0 0 1]}}x2");
+  ASSERT_TRUE(seq.ok()) << seq.status();
+  ASSERT_EQ(seq->size(), 4u);
+  const storage::FloatHistogram& h = (*seq)[0].h;
+  EXPECT_EQ(h.schema, 1);
+  EXPECT_EQ(h.sum, 5);
+  EXPECT_EQ(h.count, 3);
+  EXPECT_EQ(h.zero_count, 1);
+  EXPECT_EQ(h.zero_threshold, 0.5);
+  EXPECT_EQ(h.positive_spans, (std::vector<storage::BucketSpan>{{2, 2}}));
+  EXPECT_EQ(h.negative_spans, (std::vector<storage::BucketSpan>{{-1, 1}}));
+  EXPECT_EQ(h.counter_reset_hint, storage::CounterResetHint::kGaugeType);
+  EXPECT_TRUE((*seq)[0].hint_set);
+  // H + 2D: counts added bucket by bucket; the hint flag follows the increment.
+  const storage::FloatHistogram& last = (*seq)[3].h;
+  EXPECT_EQ(last.count, 4);
+  EXPECT_EQ(last.custom_values, (std::vector<double>{5, 10}));
+  EXPECT_EQ(last.positive_buckets, (std::vector<double>{1, 1, 2}));
+  EXPECT_FALSE((*seq)[3].hint_set);
+  // A finer running value than the increment cannot be expanded.
+  EXPECT_FALSE(ParseSequence("{{schema:1}}+{{schema:0}}x1").ok());
+  EXPECT_FALSE(ParseSequence("{{counter_reset_hint:maybe}}").ok());
+}
+
 TEST(PromqlSequence, Errors) {
   EXPECT_FALSE(ParseSequence("abc").ok());
   EXPECT_FALSE(ParseSequence("1+x3").ok());

@@ -287,19 +287,37 @@ TEST(MetricsTranslator, HistogramWithoutSumAndMismatchedBuckets) {
   EXPECT_EQ(tr.batch.series.size(), 2u) << Dump(tr.batch);
 }
 
-TEST(MetricsTranslator, ExponentialHistogramToClassicBuckets) {
-  Builder b(/*with_service=*/false);
-  auto* m = b.Metric("latency", "ms");
+// The only native histogram of the series with `labels`.
+const storage::HistogramSample* OnlyHistogram(const storage::MetricBatch& batch,
+                                              const Labels& labels) {
+  const SeriesSamples* s = Find(batch, labels);
+  EXPECT_NE(s, nullptr) << labels.ToString() << " not in\n" << Dump(batch);
+  if (s == nullptr || s->histograms.size() != 1) {
+    ADD_FAILURE() << "expected one histogram sample";
+    return nullptr;
+  }
+  EXPECT_TRUE(s->samples.empty());
+  return &s->histograms[0];
+}
+
+pbm::ExponentialHistogramDataPoint* ExpPoint(Builder* b, const std::string& name,
+                                             const std::string& unit = "") {
+  auto* m = b->Metric(name, unit);
   m->mutable_exponential_histogram()->set_aggregation_temporality(
       pbm::AGGREGATION_TEMPORALITY_CUMULATIVE);
   auto* pt = m->mutable_exponential_histogram()->add_data_points();
   pt->set_time_unix_nano(kT0Ns);
-  // scale 0: base 2. Positive offset 1 → buckets (2,4] = 0 and (4,8] = 2.
-  // Negative offset 0 → bucket [-2,-1) = 1 (upper bound -1), offset 1 → [-4,-2) = 3.
-  // Zero bucket: 1 value within threshold 0.5.
+  return pt;
+}
+
+TEST(MetricsTranslator, ExponentialHistogramToNativeHistogram) {
+  Builder b(/*with_service=*/false);
+  auto* pt = ExpPoint(&b, "latency", "ms");
+  // scale 0: base 2. OTLP positive index i holds (2^i, 2^(i+1)], Prometheus index i holds
+  // (2^(i-1), 2^i]: offset 1 → spans start at index 2. Buckets (2,4] = 0 and (4,8] = 2.
   pt->set_scale(0);
   pt->set_zero_count(1);
-  pt->set_zero_threshold(0.5);
+  pt->set_zero_threshold(0.5);  // not used: Prometheus fixes 1e-128
   pt->mutable_positive()->set_offset(1);
   pt->mutable_positive()->add_bucket_counts(0);
   pt->mutable_positive()->add_bucket_counts(2);
@@ -312,45 +330,116 @@ TEST(MetricsTranslator, ExponentialHistogramToClassicBuckets) {
 
   auto tr = TranslateMetrics(b.req);
   EXPECT_EQ(tr.rejected_points, 0);
-  auto bucket = [](const char* le) {
-    return Labels{{"__name__", "latency_milliseconds_bucket"}, {"le", le}};
-  };
-  EXPECT_EQ(Value(tr.batch, bucket("-2")), 3);
-  EXPECT_EQ(Value(tr.batch, bucket("-1")), 4);
-  EXPECT_EQ(Value(tr.batch, bucket("0.5")), 5);
-  EXPECT_EQ(Value(tr.batch, bucket("4")), 5);
-  EXPECT_EQ(Value(tr.batch, bucket("8")), 7);
-  EXPECT_EQ(Value(tr.batch, bucket("+Inf")), 7);
-  EXPECT_EQ(Value(tr.batch, Labels{{"__name__", "latency_milliseconds_sum"}}), -3.5);
-  EXPECT_EQ(Value(tr.batch, Labels{{"__name__", "latency_milliseconds_count"}}), 7);
-  EXPECT_EQ(Find(tr.batch, bucket("8"))->exemplars.size(), 1u);
-  EXPECT_EQ(tr.batch.series.size(), 8u) << Dump(tr.batch);
-
-  // Series come out in ascending le order.
-  std::vector<std::string> les;
-  for (const auto& s : tr.batch.series) {
-    if (s.labels.Has("le")) les.emplace_back(s.labels.Get("le"));
-  }
-  EXPECT_EQ(les, (std::vector<std::string>{"-2", "-1", "0.5", "4", "8", "+Inf"}));
+  EXPECT_EQ(tr.accepted_points, 1);
+  // One series: no _bucket, _sum or _count.
+  ASSERT_EQ(tr.batch.series.size(), 1u) << Dump(tr.batch);
+  const Labels want{{"__name__", "latency_milliseconds"}};
+  const storage::HistogramSample* h = OnlyHistogram(tr.batch, want);
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->t_ms, kT0Ms);
+  EXPECT_EQ(h->h.schema, 0);
+  EXPECT_EQ(h->h.zero_threshold, 1e-128);
+  EXPECT_EQ(h->h.zero_count, 1);
+  EXPECT_EQ(h->h.count, 7);
+  EXPECT_EQ(h->h.sum, -3.5);
+  EXPECT_EQ(h->h.counter_reset_hint, storage::CounterResetHint::kUnknown);
+  EXPECT_EQ(h->h.positive_spans, (std::vector<storage::BucketSpan>{{2, 2}}));
+  EXPECT_EQ(h->h.positive_buckets, (std::vector<double>{0, 2}));
+  EXPECT_EQ(h->h.negative_spans, (std::vector<storage::BucketSpan>{{1, 2}}));
+  EXPECT_EQ(h->h.negative_buckets, (std::vector<double>{1, 3}));
+  EXPECT_TRUE(h->h.custom_values.empty());
+  EXPECT_EQ(Find(tr.batch, want)->exemplars.size(), 1u);
+  ASSERT_EQ(tr.batch.metadata.size(), 1u);
+  EXPECT_EQ(tr.batch.metadata[0].type, MetricType::kHistogram);
+  EXPECT_EQ(tr.batch.metadata[0].family, "latency_milliseconds");
 }
 
-TEST(MetricsTranslator, ExponentialHistogramScaleOne) {
+TEST(MetricsTranslator, ExponentialHistogramDownscalesAbove8) {
   Builder b(/*with_service=*/false);
-  auto* m = b.Metric("e");
-  m->mutable_exponential_histogram()->set_aggregation_temporality(
-      pbm::AGGREGATION_TEMPORALITY_CUMULATIVE);
-  auto* pt = m->mutable_exponential_histogram()->add_data_points();
-  pt->set_time_unix_nano(kT0Ns);
-  // scale 1: base sqrt(2). Index 2 covers (2, 2*sqrt2]; index 3 covers (2.83, 4].
-  pt->set_scale(1);
-  pt->mutable_positive()->set_offset(2);
-  pt->mutable_positive()->add_bucket_counts(1);
-  pt->mutable_positive()->add_bucket_counts(1);
-  pt->set_count(2);
+  auto* pt = ExpPoint(&b, "e");
+  // scale 10 → schema 8: 4 adjacent OTLP buckets merge into one. OTLP indices -3..2 map to
+  // (i >> 2) + 1 = 0,0,0,1,1,1.
+  pt->set_scale(10);
+  pt->mutable_positive()->set_offset(-3);
+  for (uint64_t c : {1, 2, 3, 4, 5, 6}) pt->mutable_positive()->add_bucket_counts(c);
+  pt->set_count(21);
   auto tr = TranslateMetrics(b.req);
-  EXPECT_EQ(Value(tr.batch, Labels{{"__name__", "e_bucket"}, {"le", "0"}}), 0);
-  EXPECT_EQ(Value(tr.batch, Labels{{"__name__", "e_bucket"}, {"le", "2.8284271247461903"}}), 1);
-  EXPECT_EQ(Value(tr.batch, Labels{{"__name__", "e_bucket"}, {"le", "4"}}), 2);
+  const storage::HistogramSample* h = OnlyHistogram(tr.batch, Labels{{"__name__", "e"}});
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->h.schema, 8);
+  EXPECT_EQ(h->h.positive_spans, (std::vector<storage::BucketSpan>{{0, 2}}));
+  EXPECT_EQ(h->h.positive_buckets, (std::vector<double>{6, 15}));
+  EXPECT_TRUE(h->h.negative_spans.empty());
+  EXPECT_EQ(h->h.sum, 0);  // no sum set
+}
+
+TEST(MetricsTranslator, ExponentialHistogramGapsAndSpans) {
+  Builder b(/*with_service=*/false);
+  auto* pt = ExpPoint(&b, "g");
+  pt->set_scale(3);
+  // Gaps of up to two buckets are filled with zeros, longer ones start a new span.
+  pt->mutable_positive()->set_offset(0);
+  for (uint64_t c : {1, 0, 0, 2, 0, 0, 0, 0, 3}) pt->mutable_positive()->add_bucket_counts(c);
+  pt->set_count(6);
+  pt->set_sum(10);
+  auto tr = TranslateMetrics(b.req);
+  const storage::HistogramSample* h = OnlyHistogram(tr.batch, Labels{{"__name__", "g"}});
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->h.schema, 3);
+  EXPECT_EQ(h->h.positive_spans, (std::vector<storage::BucketSpan>{{1, 4}, {4, 1}}));
+  EXPECT_EQ(h->h.positive_buckets, (std::vector<double>{1, 0, 0, 2, 3}));
+}
+
+TEST(MetricsTranslator, ExponentialHistogramScaleBelowMinus4Rejected) {
+  Builder b(/*with_service=*/false);
+  auto* pt = ExpPoint(&b, "r");
+  pt->set_scale(-5);
+  pt->set_count(1);
+  pt->set_zero_count(1);
+  auto* ok = b.Metric("r")->mutable_exponential_histogram();
+  ok->set_aggregation_temporality(pbm::AGGREGATION_TEMPORALITY_CUMULATIVE);
+  auto* pt2 = ok->add_data_points();
+  pt2->set_time_unix_nano(kT0Ns + 1000000);
+  pt2->set_scale(-4);
+  pt2->set_count(1);
+  pt2->set_zero_count(1);
+  auto tr = TranslateMetrics(b.req);
+  EXPECT_EQ(tr.rejected_points, 1);
+  EXPECT_NE(tr.first_error.find("Scale must be >= -4, was -5"), std::string::npos) << tr.first_error;
+  const SeriesSamples* s = Find(tr.batch, Labels{{"__name__", "r"}});
+  ASSERT_NE(s, nullptr);
+  ASSERT_EQ(s->histograms.size(), 1u);
+  EXPECT_EQ(s->histograms[0].h.schema, -4);
+  EXPECT_EQ(s->histograms[0].h.zero_count, 1);
+}
+
+TEST(MetricsTranslator, ExponentialHistogramCountMustMatchBuckets) {
+  Builder b(/*with_service=*/false);
+  auto* pt = ExpPoint(&b, "c");
+  pt->set_zero_count(2);
+  pt->mutable_positive()->add_bucket_counts(1);
+  pt->set_count(4);
+  pt->set_sum(333);
+  auto tr = TranslateMetrics(b.req);
+  EXPECT_EQ(tr.rejected_points, 1);
+  EXPECT_NE(tr.first_error.find("3 observations found in buckets, but the Count field is 4"),
+            std::string::npos)
+      << tr.first_error;
+  EXPECT_TRUE(tr.batch.series.empty()) << Dump(tr.batch);
+  pt->set_sum(std::nan(""));  // NaN observations fall in no bucket: count may be larger
+  tr = TranslateMetrics(b.req);
+  EXPECT_EQ(tr.rejected_points, 0) << tr.first_error;
+}
+
+TEST(MetricsTranslator, ExponentialHistogramNoRecordedValueIsStale) {
+  Builder b(/*with_service=*/false);
+  auto* pt = ExpPoint(&b, "s");
+  pt->set_flags(pbm::DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK);
+  pt->set_sum(5);
+  auto tr = TranslateMetrics(b.req);
+  const storage::HistogramSample* h = OnlyHistogram(tr.batch, Labels{{"__name__", "s"}});
+  ASSERT_NE(h, nullptr);
+  EXPECT_TRUE(storage::IsStaleNaN(h->h.sum));
 }
 
 TEST(MetricsTranslator, SummaryQuantiles) {

@@ -164,7 +164,7 @@ TEST_F(EngineTest, VectorScalarArithmeticDropsName) {
 }
 
 TEST_F(EngineTest, UnsupportedIsUnimplemented) {
-  for (const char* q : {"histogram_count(up)", "histogram_sum(up)", "info(up)"}) {
+  for (const char* q : {"info(up)"}) {
     auto r = engine_.Instant("t", q, 60000);
     ASSERT_FALSE(r.ok()) << q;
     EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented) << q << r.status();
@@ -176,6 +176,104 @@ TEST_F(EngineTest, ParseErrorsAndQuerierErrorsPropagate) {
   EXPECT_EQ(engine_.Instant("t", "sum(", 0).status().code(), absl::StatusCode::kInvalidArgument);
   querier_.select_error = absl::UnavailableError("down");
   EXPECT_EQ(engine_.Instant("t", "up", 0).status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace otelbox::query::promql
+
+namespace otelbox::query::promql {
+namespace {
+
+// Native histograms through selectors, functions, aggregations and operators.
+class EngineHistogramTest : public ::testing::Test {
+ protected:
+  EngineHistogramTest() : engine_(&querier_, Options()) {
+    // A counter histogram every 15 s: count and the one bucket (1,2] grow by 1 each time.
+    std::vector<storage::HistogramSample> hs;
+    for (int i = 0; i <= 4; ++i) {
+      storage::FloatHistogram h;
+      h.count = i;
+      h.sum = 2.0 * i;
+      h.positive_spans = {{1, 1}};
+      h.positive_buckets = {static_cast<double>(i)};
+      hs.push_back({i * 15000, h});
+    }
+    querier_.AddHistograms(Labels{{"__name__", "lat_seconds"}, {"job", "a"}}, hs);
+    querier_.AddHistograms(Labels{{"__name__", "lat_seconds"}, {"job", "b"}}, hs);
+    querier_.Add(Labels{{"__name__", "lat_seconds"}, {"job", "f"}}, {{60000, 3}});
+  }
+  static EngineOptions Options() {
+    EngineOptions o;
+    o.enable_delayed_name_removal = true;
+    return o;
+  }
+  testing::FakeQuerier querier_;
+  Engine engine_;
+};
+
+TEST_F(EngineHistogramTest, SelectorReturnsHistograms) {
+  auto r = engine_.Instant("t", "lat_seconds{job=\"a\"}", 60000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const auto& v = std::get<Vector>(r->value);
+  ASSERT_EQ(v.size(), 1u);
+  ASSERT_TRUE(v[0].h.has_value());
+  EXPECT_EQ(v[0].h->count, 4);
+}
+
+TEST_F(EngineHistogramTest, RateAndHistogramFunctions) {
+  auto r = engine_.Instant("t", "histogram_count(rate(lat_seconds{job=\"a\"}[1m]))", 60000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const auto& v = std::get<Vector>(r->value);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_FALSE(v[0].h.has_value());
+  // Window (0s, 60s]: counts 1..4, an increase of 3 over 45 s, extrapolated by 15 s
+  // towards the window start (exactly where the counter would reach 0).
+  EXPECT_NEAR(v[0].v, 3.0 * (60.0 / 45.0) / 60.0, 1e-9);
+  auto q = engine_.Instant("t", "histogram_quantile(0.5, lat_seconds{job=\"a\"})", 60000);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_NEAR(std::get<Vector>(q->value)[0].v, std::sqrt(2.0), 1e-9);  // middle of (1,2]
+}
+
+TEST_F(EngineHistogramTest, SumMixedWithFloatsWarns) {
+  auto r = engine_.Instant("t", "sum(lat_seconds{job=~\"a|b\"})", 60000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const auto& v = std::get<Vector>(r->value);
+  ASSERT_EQ(v.size(), 1u);
+  ASSERT_TRUE(v[0].h.has_value());
+  EXPECT_EQ(v[0].h->count, 8);
+  auto mixed = engine_.Instant("t", "sum(lat_seconds)", 60000);
+  ASSERT_TRUE(mixed.ok()) << mixed.status();
+  EXPECT_TRUE(std::get<Vector>(mixed->value).empty());
+  ASSERT_EQ(mixed->warnings.size(), 1u);
+  EXPECT_EQ(mixed->warnings[0],
+            "PromQL warning: encountered a mix of histograms and floats for aggregation (1:5)");
+}
+
+TEST_F(EngineHistogramTest, OperatorsOnHistograms) {
+  auto r = engine_.Instant("t", "lat_seconds{job=\"a\"} * 2 - on(job) lat_seconds", 60000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const auto& v = std::get<Vector>(r->value);
+  ASSERT_EQ(v.size(), 1u);
+  ASSERT_TRUE(v[0].h.has_value());
+  EXPECT_EQ(v[0].h->count, 4);
+  EXPECT_EQ(v[0].h->counter_reset_hint, storage::CounterResetHint::kGaugeType);
+  auto cmp = engine_.Instant("t", "lat_seconds{job=\"a\"} > 1", 60000);
+  ASSERT_TRUE(cmp.ok()) << cmp.status();
+  EXPECT_TRUE(std::get<Vector>(cmp->value).empty());
+  ASSERT_EQ(cmp->infos.size(), 1u);
+  EXPECT_EQ(cmp->infos[0],
+            "PromQL info: incompatible sample types encountered for binary operator \">\": "
+            "histogram > float (1:1)");
+}
+
+TEST_F(EngineHistogramTest, RangeQueryKeepsHistogramPoints) {
+  auto r = engine_.Range("t", "lat_seconds{job=\"a\"}", 0, 60000, 30000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const auto& m = std::get<Matrix>(r->value);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_TRUE(m[0].samples.empty());
+  ASSERT_EQ(m[0].histograms.size(), 3u);
+  EXPECT_EQ(m[0].histograms[2].h.count, 4);
 }
 
 }  // namespace

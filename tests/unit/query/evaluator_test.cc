@@ -357,7 +357,7 @@ TEST_F(EvaluatorTest, LimitsAndFlags) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(plain.Instant("t", "limitk(1, s)", 0).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Err("histogram_sum(s)", 0).code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(Err("info(s)", 0).code(), absl::StatusCode::kUnimplemented);
   EXPECT_EQ(Err("double_exponential_smoothing(s[1m], 1, 0.5)", 300 * kS).message(),
             "invalid smoothing factor. Expected: 0 < sf < 1, got: 1.000000");
 }

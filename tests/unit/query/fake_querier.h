@@ -14,7 +14,14 @@ namespace otelbox::testing {
 class FakeQuerier : public storage::SeriesQuerier {
  public:
   void Add(storage::Labels labels, std::vector<storage::Sample> samples) {
-    series_.push_back({std::move(labels), std::move(samples)});
+    series_.push_back({std::move(labels), std::move(samples), {}});
+    std::sort(series_.begin(), series_.end(),
+              [](const auto& a, const auto& b) { return a.labels < b.labels; });
+  }
+
+  // A series of native histograms (ascending, unique timestamps).
+  void AddHistograms(storage::Labels labels, std::vector<storage::HistogramSample> histograms) {
+    series_.push_back({std::move(labels), {}, std::move(histograms)});
     std::sort(series_.begin(), series_.end(),
               [](const auto& a, const auto& b) { return a.labels < b.labels; });
   }
@@ -44,11 +51,14 @@ class FakeQuerier : public storage::SeriesQuerier {
     std::vector<storage::SeriesData> out;
     for (const auto& s : series_) {
       if (!MatchesAll(s.labels, matchers)) continue;
-      storage::SeriesData d{s.labels, {}};
+      storage::SeriesData d{s.labels, {}, {}};
       for (const auto& p : s.samples) {
         if (p.t_ms >= start_ms && p.t_ms <= end_ms) d.samples.push_back(p);
       }
-      if (!d.samples.empty()) out.push_back(std::move(d));
+      for (const auto& p : s.histograms) {
+        if (p.t_ms >= start_ms && p.t_ms <= end_ms) d.histograms.push_back(p);
+      }
+      if (!d.samples.empty() || !d.histograms.empty()) out.push_back(std::move(d));
     }
     return out;
   }

@@ -142,6 +142,41 @@ TEST(ChunkXorTest, MergeSkipsCorruptOperand) {
 // The figure the design asks for, on 15 s scrapes of one 2 h window: a counter with
 // noisy increments (worst realistic case), a counter with a steady rate, a slowly
 // changing gauge and a constant.
+// DecodeChunkRange must give exactly the samples of DecodeChunk within the range, for both
+// encodings (integers pick decimal, random doubles XOR), at every cut.
+TEST(ChunkXorTest, DecodeChunkRangeMatchesFullDecodeFiltered) {
+  std::mt19937_64 rng(7);
+  std::vector<Sample> ints, doubles;
+  int64_t t = 1'700'000'000'000;
+  for (int i = 0; i < 300; ++i) {
+    t += 15'000 + static_cast<int64_t>(rng() % 3) - 1;
+    ints.push_back({t, static_cast<double>(i * 3 + rng() % 5)});
+    doubles.push_back({t, std::ldexp(static_cast<double>(rng() >> 11), -40)});
+  }
+  for (const auto* samples : {&ints, &doubles}) {
+    const std::string chunk = EncodeChunk(*samples);
+    const int64_t first = samples->front().t_ms, last = samples->back().t_ms;
+    const std::pair<int64_t, int64_t> ranges[] = {
+        {first, last}, {first - 1, first}, {last, last + 1}, {first + 1, last - 1},
+        {first + 600'000, first + 900'000}, {last - 300'000, last}, {last + 1, last + 2},
+        {first - 10, first - 1}, {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()}};
+    for (auto [from, to] : ranges) {
+      std::vector<Sample> want;
+      for (const Sample& s : Decode(chunk)) {
+        if (s.t_ms >= from && s.t_ms <= to) want.push_back(s);
+      }
+      std::vector<Sample> got = {{1, 2}};  // appends after what is there
+      ASSERT_TRUE(DecodeChunkRange(chunk, from, to, &got).ok());
+      ASSERT_FALSE(got.empty());
+      EXPECT_EQ(got.front().t_ms, 1);
+      got.erase(got.begin());
+      ExpectSameSamples(got, want);
+    }
+  }
+  std::vector<Sample> out;
+  EXPECT_EQ(DecodeChunkRange("\x07", 0, 1, &out).code(), absl::StatusCode::kDataLoss);
+}
+
 TEST(ChunkXorTest, BytesPerSampleForRegularData) {
   std::mt19937_64 rng(1);
   const int kSamples = 480;

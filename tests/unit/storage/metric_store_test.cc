@@ -173,6 +173,45 @@ TEST_F(MetricStoreTest, OutOfOrderBackfillDuplicatesAndRewrites) {
   EXPECT_EQ(got[0].samples, want);
 }
 
+// Short selects read each window's raw merge operands (no fold in RocksDB), long ones scan
+// folded values: both must give the same samples over several flushes' operands with
+// rewrites and backfill (later wins), before and after compaction folds them.
+TEST_F(MetricStoreTest, ShortSelectsOverUnfoldedOperandsMatchScans) {
+  const int64_t w = ChunkWindowStart(kNowMs - kDay);
+  std::vector<Sample> want;
+  for (int flush = 0; flush < 4; ++flush) {
+    std::vector<Sample> batch;
+    for (int i = 0; i < 40; ++i) batch.push_back({w + (flush * 40 + i) * 15000, flush * 100.0 + i});
+    if (flush > 0) batch.push_back({w + 15000 * 3, 1000.0 + flush});  // rewrite: later wins
+    if (flush == 3) batch.push_back({w - 7000, 0.25});                // previous window
+    Write(B({S(kUpA, batch)}));
+    ASSERT_TRUE(store_->FlushHead().ok());
+  }
+  Write(B({S(kUpA, {{w + 15000 * 161, 7}})}));  // one more in the head
+  for (int i = 0; i < 160; ++i) want.push_back({w + i * 15000, (i / 40) * 100.0 + i % 40});
+  want[3].value = 1003;
+  want.insert(want.begin(), Sample{w - 7000, 0.25});
+  want.push_back({w + 15000 * 161, 7});
+  auto cut = [&](int64_t from, int64_t to) {
+    std::vector<Sample> out;
+    for (const Sample& s : want) {
+      if (s.t_ms >= from && s.t_ms <= to) out.push_back(s);
+    }
+    return out;
+  };
+  for (bool compacted : {false, true}) {
+    if (compacted) ASSERT_TRUE(db_->CompactAll().ok());
+    const std::pair<int64_t, int64_t> ranges[] = {
+        {w + 15000 * 150, w + 15000 * 170}, {w - 60000, w + 60000},
+        {w + 15000 * 2, w + 15000 * 4},      {w - kDay, w + kDay}};
+    for (auto [from, to] : ranges) {
+      auto got = Select({Eq("__name__", "up")}, from, to);
+      ASSERT_EQ(got.size(), 1u) << from << " " << compacted;
+      EXPECT_EQ(got[0].samples, cut(from, to)) << from << " " << compacted;
+    }
+  }
+}
+
 TEST_F(MetricStoreTest, SamplesAcrossWindowBoundariesAndStaleNaN) {
   const int64_t w = ChunkWindowStart(kNowMs - kDay);
   std::vector<Sample> samples;

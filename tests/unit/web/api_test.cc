@@ -109,7 +109,7 @@ TEST_F(ApiTest, QueryErrors) {
   auto r = Call("POST", "/api/v1/query", "query=sum(");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body, R"({"status":"error","errorType":"bad_data","error":"parse error at char 5: unexpected end of input"})");
-  r = Call("POST", "/api/v1/query", "query=histogram_sum(up)");
+  r = Call("POST", "/api/v1/query", "query=info(up)");
   EXPECT_EQ(r.status, 422);
   EXPECT_NE(r.body.find("\"errorType\":\"execution\""), std::string::npos);
 }
@@ -162,6 +162,95 @@ TEST_F(ApiTest, MetadataExemplarsBuildInfoRules) {
   EXPECT_EQ(Call("GET", "/api/v1/status/flags").status, 404);
   EXPECT_EQ(Call("GET", "/api/v1/format_query?query=sum(rate(x%5B5m%5D))by(job)").body,
             R"j({"status":"success","data":"sum by (job) (rate(x[5m]))"})j");
+}
+
+// Prometheus' `limit` on /query and /query_range: at most that many series (after the
+// result is sorted), and a warning when some were cut.
+TEST_F(ApiTest, QueryLimitTruncatesSeriesWithWarning) {
+  const std::string sel = "query=%7Bjob%3D%22api%22%7D&time=1700000060";
+  auto all = Call("POST", "/api/v1/query", sel);
+  ASSERT_EQ(all.status, 200) << all.body;
+  ASSERT_NE(all.body.find("http_requests_total"), std::string::npos) << all.body;
+  ASSERT_NE(all.body.find("\"up\""), std::string::npos) << all.body;
+
+  auto one = Call("POST", "/api/v1/query", sel + "&limit=1");
+  EXPECT_EQ(one.status, 200);
+  EXPECT_NE(one.body.find("http_requests_total"), std::string::npos) << one.body;
+  EXPECT_EQ(one.body.find("\"up\""), std::string::npos) << one.body;
+  EXPECT_NE(one.body.find(R"("warnings":["results truncated due to limit"])"), std::string::npos)
+      << one.body;
+  // Exactly as many as the limit, or no limit: no warning.
+  EXPECT_EQ(Call("POST", "/api/v1/query", sel + "&limit=2").body, all.body);
+  EXPECT_EQ(Call("POST", "/api/v1/query", sel + "&limit=0").body, all.body);
+  // Scalars are never truncated.
+  EXPECT_EQ(Call("GET", "/api/v1/query?query=1&time=4&limit=1").body,
+            R"({"status":"success","data":{"resultType":"scalar","result":[4,"1"]}})");
+
+  auto range = Call("POST", "/api/v1/query_range",
+                    "query=%7Bjob%3D%22api%22%7D&start=1700000000&end=1700000060&step=15&limit=1");
+  EXPECT_EQ(range.status, 200);
+  EXPECT_NE(range.body.find(R"("resultType":"matrix")"), std::string::npos) << range.body;
+  EXPECT_EQ(range.body.find("\"up\""), std::string::npos) << range.body;
+  EXPECT_NE(range.body.find("results truncated due to limit"), std::string::npos) << range.body;
+}
+
+TEST_F(ApiTest, QueryLimitRejectsBadValues) {
+  auto bad = Call("GET", "/api/v1/query?query=up&limit=x");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body,
+            R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"limit\": strconv.Atoi: parsing \"x\": invalid syntax"})");
+  auto neg = Call("GET", "/api/v1/query_range?query=up&start=1&end=2&step=1&limit=-1");
+  EXPECT_EQ(neg.status, 400);
+  EXPECT_EQ(neg.body,
+            R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"limit\": limit must be non-negative"})");
+  // `limit` is checked before the times, as Prometheus does.
+  EXPECT_NE(Call("GET", "/api/v1/query_range?query=up&limit=z").body.find(R"(parameter \"limit\")"),
+            std::string::npos);
+}
+
+// `timeout` bounds one query, below the server's own timeout.
+TEST_F(ApiTest, QueryTimeoutAppliesPerRequest) {
+  auto r = Call("GET", "/api/v1/query?query=up&time=1700000060&timeout=0s");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find(R"("errorType":"timeout")"), std::string::npos) << r.body;
+  auto rr = Call("GET", "/api/v1/query_range?query=up&start=1700000000&end=1700000060&step=15&timeout=0s");
+  EXPECT_EQ(rr.status, 503);
+  // Longer than the server's: the server's applies, and the query runs.
+  EXPECT_EQ(Call("GET", "/api/v1/query?query=up&time=1700000060&timeout=1000h").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/query?query=up&time=1700000060&timeout=30s").body,
+            Call("GET", "/api/v1/query?query=up&time=1700000060").body);
+}
+
+TEST_F(ApiTest, QueryLookbackDelta) {
+  // `up` has samples up to 1700000060: 10 minutes later, only a longer lookback sees them.
+  auto base = Call("GET", "/api/v1/query?query=up&time=1700000660");
+  EXPECT_NE(base.body.find(R"("result":[])"), std::string::npos) << base.body;
+  auto longer = Call("GET", "/api/v1/query?query=up&time=1700000660&lookback_delta=15m");
+  EXPECT_NE(longer.body.find(R"("value":[1700000660,"1"])"), std::string::npos) << longer.body;
+  auto bad = Call("GET", "/api/v1/query?query=up&lookback_delta=zz");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("error parsing lookback delta duration"), std::string::npos) << bad.body;
+}
+
+// `stats` adds data.stats as Prometheus' BuiltinStats renders it.
+TEST_F(ApiTest, QueryStats) {
+  auto r = Call("GET", "/api/v1/query_range?query=up&start=1700000000&end=1700000060&step=15&stats=all");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const size_t at = r.body.find(R"(,"stats":{"timings":{"evalTotalTime":)");
+  ASSERT_NE(at, std::string::npos) << r.body;
+  EXPECT_LT(r.body.find(R"("result":[)"), at);  // after the result, inside data
+  for (const char* key : {"resultSortTime", "queryPreparationTime", "innerEvalTime",
+                          "execQueueTime", "execTotalTime"}) {
+    EXPECT_NE(r.body.find(std::string("\"") + key + "\":"), std::string::npos) << key;
+  }
+  // The five samples of `up` were read.
+  EXPECT_NE(r.body.find(R"("samples":{"totalQueryableSamples":5,"peakSamples":5}}})"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(Call("GET", "/api/v1/query?query=up&time=1700000060&stats=true").body.find("\"stats\""),
+            std::string::npos);
+  EXPECT_EQ(Call("GET", "/api/v1/query?query=up&time=1700000060").body.find("stats"),
+            std::string::npos);
 }
 
 TEST_F(ApiTest, WrongMethodIs405NotFound404) {

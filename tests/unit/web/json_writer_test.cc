@@ -101,6 +101,69 @@ TEST(JsonWriterTest, ExemplarsAndMetadata) {
   EXPECT_EQ(RenderMetadata({}), "{}");
 }
 
+// Native histograms as Prometheus' jsonutil.MarshalHistogram renders them.
+storage::FloatHistogram ExponentialHistogram() {
+  storage::FloatHistogram h;
+  h.schema = 0;
+  h.count = 6;
+  h.sum = 10;
+  h.zero_count = 1;
+  h.zero_threshold = 0.001;
+  h.positive_spans = {{0, 3}};
+  h.positive_buckets = {1, 2, 1};
+  h.negative_spans = {{0, 1}};
+  h.negative_buckets = {1};
+  return h;
+}
+
+TEST(JsonWriterTest, HistogramVector) {
+  query::Vector v;
+  v.push_back({Labels({{"__name__", "h"}}), 4000, 0, ExponentialHistogram()});
+  EXPECT_EQ(RenderQueryData(v),
+            "{\"resultType\":\"vector\",\"result\":[{\"metric\":{\"__name__\":\"h\"},"
+            "\"histogram\":[4,{\"count\":\"6\",\"sum\":\"10\",\"buckets\":["
+            "[1,\"-1\",\"-0.5\",\"1\"],[3,\"-0.001\",\"0.001\",\"1\"],"
+            "[0,\"0.5\",\"1\",\"1\"],[0,\"1\",\"2\",\"2\"],[0,\"2\",\"4\",\"1\"]]}]}]}");
+}
+
+TEST(JsonWriterTest, HistogramCustomBucketsAndEmpty) {
+  storage::FloatHistogram nhcb;
+  nhcb.schema = storage::kCustomBucketsSchema;
+  nhcb.count = 4;
+  nhcb.sum = 7.5;
+  nhcb.custom_values = {1, 2};
+  nhcb.positive_spans = {{0, 3}};
+  nhcb.positive_buckets = {1, 0, 3};  // the empty bucket is left out
+  storage::FloatHistogram empty;
+  query::Vector v;
+  v.push_back({Labels({{"a", "1"}}), 1500, 0, nhcb});
+  v.push_back({Labels({{"a", "2"}}), 1500, 0, empty});
+  EXPECT_EQ(RenderQueryData(v),
+            "{\"resultType\":\"vector\",\"result\":["
+            "{\"metric\":{\"a\":\"1\"},\"histogram\":[1.500,{\"count\":\"4\",\"sum\":\"7.5\","
+            "\"buckets\":[[3,\"-Inf\",\"1\",\"1\"],[0,\"2\",\"+Inf\",\"3\"]]}]},"
+            "{\"metric\":{\"a\":\"2\"},\"histogram\":[1.500,{\"count\":\"0\",\"sum\":\"0\"}]}]}");
+}
+
+TEST(JsonWriterTest, HistogramMatrix) {
+  query::Matrix m;
+  query::MatrixSeries floats{Labels({{"a", "1"}}), {{1000, 1}}, {}};
+  query::MatrixSeries hists{Labels({{"a", "2"}}), {}, {}};
+  storage::FloatHistogram h;
+  h.count = 1;
+  h.sum = 3;
+  h.positive_spans = {{2, 1}};
+  h.positive_buckets = {1};
+  hists.histograms.push_back({2000, h});
+  m.push_back(floats);
+  m.push_back(hists);
+  EXPECT_EQ(RenderQueryData(m),
+            "{\"resultType\":\"matrix\",\"result\":["
+            "{\"metric\":{\"a\":\"1\"},\"values\":[[1,\"1\"]]},"
+            "{\"metric\":{\"a\":\"2\"},\"histograms\":[[2,{\"count\":\"1\",\"sum\":\"3\","
+            "\"buckets\":[[0,\"2\",\"4\",\"1\"]]}]]}]}");
+}
+
 TEST(ApiErrorsTest, Mapping) {
   struct Case {
     absl::Status status;

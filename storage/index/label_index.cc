@@ -1,4 +1,4 @@
-#include "storage/metrics/series_index.h"
+#include "storage/index/label_index.h"
 
 #include <algorithm>
 #include <functional>
@@ -9,31 +9,32 @@
 
 namespace otelbox::storage {
 
-SeriesIndex::SeriesIndex(Database* db, bool sync_wal) : db_(db), sync_wal_(sync_wal) {}
+LabelIndex::LabelIndex(Database* db, LabelIndexFamilies families, bool sync_wal)
+    : db_(db), families_(families), sync_wal_(sync_wal) {}
 
-absl::Status SeriesIndex::Open() {
+absl::Status LabelIndex::Open() {
   std::string value;
   auto s = db_->db()->Get(rocksdb::ReadOptions(), db_->cf(ColumnFamily::kMeta),
-                          MetaKey(MetaRecord::kSeriesIdLimit), &value);
+                          MetaKey(families_.id_limit), &value);
   std::lock_guard lock(alloc_mu_);
   if (s.IsNotFound()) {
     next_id_ = id_limit_ = 1;
     return absl::OkStatus();
   }
-  if (!s.ok()) return ToAbslStatus(s, "reading series id limit");
+  if (!s.ok()) return ToAbslStatus(s, "reading id limit");
   std::string_view in = value;
   uint64_t limit;
-  if (!GetFixed64BE(&in, &limit)) return absl::DataLossError("corrupt series id limit record");
+  if (!GetFixed64BE(&in, &limit)) return absl::DataLossError("corrupt id limit record");
   // Ids between the last used one and the limit are skipped: at most kIdBlock per restart.
   next_id_ = id_limit_ = std::max<uint64_t>(limit, 1);
   return absl::OkStatus();
 }
 
-SeriesIndex::Shard& SeriesIndex::ShardFor(const std::string& key) {
+LabelIndex::Shard& LabelIndex::ShardFor(const std::string& key) {
   return shards_[std::hash<std::string>{}(key) % kShards];
 }
 
-absl::StatusOr<uint64_t> SeriesIndex::AllocateId() {
+absl::StatusOr<uint64_t> LabelIndex::AllocateId() {
   std::lock_guard lock(alloc_mu_);
   if (next_id_ >= id_limit_) {
     uint64_t limit = next_id_ + kIdBlock;
@@ -41,27 +42,27 @@ absl::StatusOr<uint64_t> SeriesIndex::AllocateId() {
     PutFixed64BE(&v, limit);
     rocksdb::WriteOptions wo;
     wo.sync = sync_wal_;
-    auto s = db_->db()->Put(wo, db_->cf(ColumnFamily::kMeta), MetaKey(MetaRecord::kSeriesIdLimit), v);
-    if (!s.ok()) return ToAbslStatus(s, "reserving series ids");
+    auto s = db_->db()->Put(wo, db_->cf(ColumnFamily::kMeta), MetaKey(families_.id_limit), v);
+    if (!s.ok()) return ToAbslStatus(s, "reserving ids");
     id_limit_ = limit;
   }
   return next_id_++;
 }
 
-void SeriesIndex::FillMissingDays(const Entry& e, std::span<const int64_t> days,
+void LabelIndex::FillMissingDays(const Entry& e, std::span<const int64_t> days,
                                   std::vector<int64_t>* missing) {
   for (int64_t d : days) {
     if (!std::binary_search(e.days.begin(), e.days.end(), d)) missing->push_back(d);
   }
 }
 
-absl::StatusOr<SeriesIndex::Resolved> SeriesIndex::Resolve(const std::string& series_key,
+absl::StatusOr<LabelIndex::Resolved> LabelIndex::Resolve(const std::string& key,
                                                            std::span<const int64_t> days) {
   Resolved r;
-  Shard& shard = ShardFor(series_key);
+  Shard& shard = ShardFor(key);
   {
     std::lock_guard lock(shard.mu);
-    auto it = shard.map.find(series_key);
+    auto it = shard.map.find(key);
     if (it != shard.map.end()) {
       r.id = it->second.id;
       r.needs_rows = !it->second.durable;
@@ -69,23 +70,23 @@ absl::StatusOr<SeriesIndex::Resolved> SeriesIndex::Resolve(const std::string& se
       return r;
     }
   }
-  // Cache miss: the series may exist on disk (written before a restart). Looked up without
+  // Cache miss: the label set may exist on disk (written before a restart). Looked up without
   // the shard lock; the re-check below settles races.
   std::string value;
   uint64_t disk_id = 0;
-  auto s = db_->db()->Get(rocksdb::ReadOptions(), db_->cf(ColumnFamily::kSeries), series_key,
+  auto s = db_->db()->Get(rocksdb::ReadOptions(), db_->cf(families_.by_labels), key,
                           &value);
   if (s.ok()) {
     std::string_view in = value;
     if (!GetFixed64BE(&in, &disk_id) || disk_id == 0) {
-      return absl::DataLossError("corrupt series row");
+      return absl::DataLossError("corrupt label index row");
     }
   } else if (!s.IsNotFound()) {
-    return ToAbslStatus(s, "looking up series");
+    return ToAbslStatus(s, "looking up label set");
   }
 
   std::lock_guard lock(shard.mu);
-  auto it = shard.map.find(series_key);
+  auto it = shard.map.find(key);
   if (it == shard.map.end()) {
     Entry e;
     if (disk_id != 0) {
@@ -99,7 +100,7 @@ absl::StatusOr<SeriesIndex::Resolved> SeriesIndex::Resolve(const std::string& se
       e.durable = false;
       r.created = true;
     }
-    it = shard.map.emplace(series_key, std::move(e)).first;
+    it = shard.map.emplace(key, std::move(e)).first;
     size_.fetch_add(1, std::memory_order_relaxed);
   }
   r.id = it->second.id;
@@ -108,11 +109,11 @@ absl::StatusOr<SeriesIndex::Resolved> SeriesIndex::Resolve(const std::string& se
   return r;
 }
 
-void SeriesIndex::MarkWritten(const std::string& series_key, std::span<const int64_t> days,
+void LabelIndex::MarkWritten(const std::string& key, std::span<const int64_t> days,
                               int64_t min_day) {
-  Shard& shard = ShardFor(series_key);
+  Shard& shard = ShardFor(key);
   std::lock_guard lock(shard.mu);
-  auto it = shard.map.find(series_key);
+  auto it = shard.map.find(key);
   if (it == shard.map.end()) return;
   Entry& e = it->second;
   e.durable = true;

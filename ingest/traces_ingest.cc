@@ -1,0 +1,180 @@
+#include "ingest/traces_ingest.h"
+
+#include <google/protobuf/arena.h>
+
+#include <exception>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "ingest/admission.h"
+#include "ingest/compression.h"
+#include "ingest/otlp/grpc_traces_service.h"
+#include "ingest/otlp/otlp_http.h"
+#include "ingest/otlp/traces_translator.h"
+#include "ingest/string_util.h"
+#include "ingest/zipkin/zipkin_json.h"
+#include "storage/model/tenant.h"
+
+namespace otelbox::ingest {
+namespace {
+
+namespace collector = opentelemetry::proto::collector::trace::v1;
+
+using otlp::HttpStatusFor;
+using otlp::MessageReply;
+using otlp::StatusReply;
+using otlp::TextReply;
+
+// Calls `fn`; an escaping exception becomes a 500 (no input may crash the process).
+template <typename Fn>
+IngestReply Guarded(std::string_view what, Fn&& fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    LogError(absl::StrCat(AbslView(what), " failed: ", e.what()));
+  } catch (...) {
+    LogError(absl::StrCat(AbslView(what), " failed: unknown exception"));
+  }
+  return TextReply(500, "internal error");
+}
+
+}  // namespace
+
+struct TracesIngest::Impl {
+  Impl(storage::SpanAppender* a, SelfMetrics* m, IngestLimits l)
+      : appender(a), metrics(m), limits(l), admission(l.max_inflight_bytes) {}
+
+  storage::SpanAppender* appender;
+  SelfMetrics* metrics;
+  IngestLimits limits;
+  Admission admission;
+
+  void CountRequest(std::string_view protocol, std::string_view code) {
+    if (metrics == nullptr) return;
+    metrics
+        ->GetCounter("otelbox_ingest_requests_total", "Ingest requests by protocol and result.",
+                     absl::StrCat("protocol=\"", AbslView(protocol), "\",code=\"", AbslView(code), "\""))
+        ->Add();
+  }
+  void CountSpans(std::string_view protocol, int64_t n) {
+    if (metrics == nullptr || n <= 0) return;
+    metrics
+        ->GetCounter("otelbox_ingest_received_spans_total", "Spans received by protocol, before storage.",
+                     absl::StrCat("protocol=\"", AbslView(protocol), "\""))
+        ->Add(n);
+  }
+
+  // Appends and folds storage's rejections into the OTLP outcome.
+  absl::StatusOr<otlp::ExportOutcome> Store(std::string_view tenant, const storage::SpanBatch& batch,
+                                            otlp::ExportOutcome out, std::string_view protocol) {
+    CountSpans(protocol, static_cast<int64_t>(batch.spans.size()));
+    if (batch.spans.empty()) return out;
+    auto stats = appender->Append(tenant.empty() ? storage::kDefaultTenant : tenant, batch);
+    if (!stats.ok()) return stats.status();
+    out.rejected += stats->spans_rejected;
+    if (out.error_message.empty() && stats->spans_rejected > 0) out.error_message = stats->first_rejection;
+    return out;
+  }
+
+  absl::StatusOr<otlp::ExportOutcome> ExportOtlp(std::string_view tenant,
+                                                 const collector::ExportTraceServiceRequest& req,
+                                                 std::string_view protocol) {
+    otlp::TracesTranslation tr = otlp::TranslateTraces(req);
+    otlp::ExportOutcome out;
+    out.rejected = tr.rejected_spans;
+    out.error_message = std::move(tr.first_error);
+    return Store(tenant, tr.batch, std::move(out), protocol);
+  }
+
+  IngestReply OtlpHttp(const IngestRequest& request) {
+    google::protobuf::Arena arena;
+    auto& req = *google::protobuf::Arena::CreateMessage<collector::ExportTraceServiceRequest>(&arena);
+    otlp::OtlpEncoding enc;
+    std::optional<Admission::Ticket> ticket;
+    if (auto failed = otlp::DecodeOtlpHttpRequest(request, limits, &admission, &req, &enc, &ticket)) {
+      return *std::move(failed);
+    }
+    auto out = ExportOtlp(request.tenant, req, "otlp_http_traces");
+    if (!out.ok()) return StatusReply(HttpStatusFor(out.status().code()), enc, out.status());
+    collector::ExportTraceServiceResponse resp;
+    if (out->rejected > 0 || !out->error_message.empty()) {
+      resp.mutable_partial_success()->set_rejected_spans(out->rejected);
+      resp.mutable_partial_success()->set_error_message(out->error_message);
+    }
+    return MessageReply(200, enc, resp);
+  }
+
+  IngestReply Zipkin(const IngestRequest& request) {
+    const std::string media = otlp::MediaType(request.content_type);
+    if (media == "application/x-protobuf" || media == "application/x-thrift") {
+      return TextReply(415, absl::StrCat("unsupported content type \"", AbslView(request.content_type),
+                                         "\"; Zipkin v2 JSON (application/json) is supported"));
+    }
+    if (request.body.size() > limits.max_body_bytes) {
+      return TextReply(413, absl::StrCat("request body exceeds the limit of ", limits.max_body_bytes, " bytes"));
+    }
+    auto ticket = admission.TryAcquire(request.body.size() * kAdmissionBytesPerBodyByte);
+    if (!ticket) {
+      IngestReply reply = TextReply(429, otlp::kOverloadedMessage);
+      reply.headers.emplace_back("Retry-After", "1");
+      return reply;
+    }
+    auto body = DecodeHttpContentEncoding(request.content_encoding, request.body, limits.max_body_bytes);
+    if (!body.ok()) {
+      const int code = body.status().code() == absl::StatusCode::kResourceExhausted ? 413
+                       : body.status().code() == absl::StatusCode::kUnimplemented    ? 415
+                                                                                     : 400;
+      return TextReply(code, std::string(body.status().message()));
+    }
+    auto batch = zipkin::DecodeZipkinV2Json(*body);
+    if (!batch.ok()) return TextReply(400, std::string(batch.status().message()));
+    auto out = Store(request.tenant, *batch, {}, "zipkin");
+    if (!out.ok()) return TextReply(HttpStatusFor(out.status().code()), std::string(out.status().message()));
+    IngestReply reply;
+    reply.status = 202;  // Zipkin's answer
+    return reply;
+  }
+};
+
+TracesIngest::TracesIngest(storage::SpanAppender* appender, SelfMetrics* metrics, IngestLimits limits)
+    : impl_(std::make_unique<Impl>(appender, metrics, limits)) {}
+
+TracesIngest::~TracesIngest() = default;
+
+IngestReply TracesIngest::HandleOtlpHttp(const IngestRequest& request) {
+  IngestReply reply = Guarded("otlp http traces ingest", [&] { return impl_->OtlpHttp(request); });
+  impl_->CountRequest("otlp_http_traces", absl::StrCat(reply.status));
+  return reply;
+}
+
+IngestReply TracesIngest::HandleZipkin(const IngestRequest& request) {
+  IngestReply reply = Guarded("zipkin ingest", [&] { return impl_->Zipkin(request); });
+  impl_->CountRequest("zipkin", absl::StrCat(reply.status));
+  return reply;
+}
+
+std::unique_ptr<grpc::Service> TracesIngest::MakeGrpcService() {
+  Impl* impl = impl_.get();
+  return otlp::NewGrpcTracesService(
+      [impl](std::string_view tenant, const collector::ExportTraceServiceRequest& req)
+          -> absl::StatusOr<otlp::ExportOutcome> {
+        absl::StatusOr<otlp::ExportOutcome> out = absl::InternalError("internal error");
+        try {
+          // UNAVAILABLE is OTLP's retryable backpressure code.
+          auto ticket = impl->admission.TryAcquire(req.ByteSizeLong() * kAdmissionBytesPerBodyByte);
+          out = ticket ? impl->ExportOtlp(tenant, req, "otlp_grpc_traces")
+                       : absl::UnavailableError(otlp::kOverloadedMessage);
+        } catch (const std::exception& e) {
+          LogError(absl::StrCat("otlp grpc traces ingest failed: ", e.what()));
+        } catch (...) {
+          LogError("otlp grpc traces ingest failed: unknown exception");
+        }
+        impl->CountRequest("otlp_grpc_traces", absl::StatusCodeToString(out.status().code()));
+        return out;
+      });
+}
+
+}  // namespace otelbox::ingest
