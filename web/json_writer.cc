@@ -1,5 +1,7 @@
 #include "web/json_writer.h"
 
+#include <charconv>
+#include <cmath>
 #include <map>
 
 #include "common/utf8.h"
@@ -76,7 +78,16 @@ void AppendTimestamp(std::string* out, int64_t t_ms) {
 
 void AppendSampleValue(std::string* out, double v) {
   out->push_back('"');
-  out->append(query::promql::FormatFloat(v));
+  // Prometheus' API switches to exponent form for very small and very large magnitudes
+  // (Go strconv 'e' below 1e-6 and from 1e21), shortest round-trip digits either way.
+  double abs = std::fabs(v);
+  if (std::isfinite(v) && abs != 0 && (abs < 1e-6 || abs >= 1e21)) {
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+    out->append(buf, ec == std::errc() ? end : buf);
+  } else {
+    out->append(query::promql::FormatFloat(v));
+  }
   out->push_back('"');
 }
 

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "common/utf8.h"
 #include "query/common/duration.h"
@@ -174,10 +175,39 @@ std::string GoQuote(std::string_view s) {
 std::string FormatFloat(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[400];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
-  if (ec != std::errc()) return "NaN";  // unreachable: 400 bytes hold any fixed double
-  return std::string(buf, end);
+  // Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest digits that round-trip, laid out
+  // without an exponent (so 1.2345678901234568e20 prints with trailing zeros, not with the
+  // exact binary value's digits as std::to_chars(fixed) would).
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  if (ec != std::errc()) return "NaN";  // unreachable: 64 bytes hold any scientific double
+  std::string_view sci(buf, static_cast<size_t>(end - buf));
+  std::string out;
+  if (sci.front() == '-') {
+    out.push_back('-');
+    sci.remove_prefix(1);
+  }
+  size_t e = sci.find('e');
+  std::string digits;
+  for (char c : sci.substr(0, e)) {
+    if (c != '.') digits.push_back(c);
+  }
+  int exp = std::atoi(std::string(sci.substr(e + 1)).c_str());
+  int point = exp + 1;  // digits before the decimal point
+  int n = static_cast<int>(digits.size());
+  if (point <= 0) {
+    out += "0.";
+    out.append(static_cast<size_t>(-point), '0');
+    out += digits;
+  } else if (point >= n) {
+    out += digits;
+    out.append(static_cast<size_t>(point - n), '0');
+  } else {
+    out += digits.substr(0, static_cast<size_t>(point));
+    out.push_back('.');
+    out += digits.substr(static_cast<size_t>(point));
+  }
+  return out;
 }
 
 }  // namespace otelbox::query::promql

@@ -23,7 +23,13 @@ TEST(JsonWriterTest, Values) {
   EXPECT_EQ(v(12.5), "\"12.5\"");
   EXPECT_EQ(v(1e6), "\"1000000\"");
   EXPECT_EQ(v(0.1), "\"0.1\"");
-  EXPECT_EQ(v(1e-7), "\"0.0000001\"");
+  // Exponent form below 1e-6 and from 1e21, as Prometheus' jsonutil.MarshalValue.
+  EXPECT_EQ(v(1e-7), "\"1e-07\"");
+  EXPECT_EQ(v(-2.5e-9), "\"-2.5e-09\"");
+  EXPECT_EQ(v(1e-6), "\"0.000001\"");
+  EXPECT_EQ(v(1e21), "\"1e+21\"");
+  EXPECT_EQ(v(123456789012345678901.0), "\"123456789012345680000\"");
+  EXPECT_EQ(v(0), "\"0\"");
   EXPECT_EQ(v(-3), "\"-3\"");
   EXPECT_EQ(v(std::nan("")), "\"NaN\"");
   EXPECT_EQ(v(std::numeric_limits<double>::infinity()), "\"+Inf\"");
