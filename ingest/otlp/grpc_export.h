@@ -9,9 +9,11 @@
 #include <string>
 #include <string_view>
 
+#include <google/protobuf/arena.h>
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace google::protobuf {
 class Message;
@@ -37,5 +39,44 @@ grpc::Status HandleRawExport(grpc::CallbackServerContext* context, const grpc::B
                              google::protobuf::Message* request,
                              const google::protobuf::Message& response, const RawExportFn& fn,
                              grpc::ByteBuffer* out);
+
+// The Export method of one OTLP gRPC service (`Grpc` is the generated service class, e.g.
+// collector::logs::v1::LogsService), raw callback flavour. `export_fn` does the work shared
+// with OTLP/HTTP; `fill_partial_success` writes a non-empty outcome into the response (the
+// rejected-count field is named per signal).
+template <typename Grpc, typename Request, typename Response>
+class OtlpExportService final
+    : public Grpc::template WithRawCallbackMethod_Export<typename Grpc::Service> {
+ public:
+  using ExportFn = std::function<absl::StatusOr<ExportOutcome>(std::string_view tenant,
+                                                               const Request& request)>;
+  using FillFn = void (*)(const ExportOutcome& outcome, Response* response);
+
+  OtlpExportService(ExportFn export_fn, FillFn fill_partial_success)
+      : export_fn_(std::move(export_fn)), fill_(fill_partial_success) {}
+
+  grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context,
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    google::protobuf::Arena arena;
+    auto& parsed = *google::protobuf::Arena::CreateMessage<Request>(&arena);
+    Response reply;
+    reactor->Finish(HandleRawExport(
+        context, *request, &parsed, reply,
+        [&](std::string_view tenant) -> absl::Status {
+          absl::StatusOr<ExportOutcome> out = export_fn_(tenant, parsed);
+          if (!out.ok()) return out.status();
+          if (out->rejected > 0 || !out->error_message.empty()) fill_(*out, &reply);
+          return absl::OkStatus();
+        },
+        response));
+    return reactor;
+  }
+
+ private:
+  ExportFn export_fn_;
+  FillFn fill_;
+};
 
 }  // namespace otelbox::ingest::otlp

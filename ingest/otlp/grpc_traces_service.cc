@@ -1,48 +1,18 @@
 #include "ingest/otlp/grpc_traces_service.h"
 
-#include <google/protobuf/arena.h>
+#include "ingest/otlp/grpc_export.h"
 
 namespace otelbox::ingest::otlp {
-namespace {
 
 namespace collector = opentelemetry::proto::collector::trace::v1;
 
-class GrpcTracesService final
-    : public collector::TraceService::WithRawCallbackMethod_Export<collector::TraceService::Service> {
- public:
-  explicit GrpcTracesService(TracesExportFn fn) : fn_(std::move(fn)) {}
-
-  grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context,
-                                   const grpc::ByteBuffer* request,
-                                   grpc::ByteBuffer* response) override {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    google::protobuf::Arena arena;
-    auto& parsed = *google::protobuf::Arena::CreateMessage<collector::ExportTraceServiceRequest>(&arena);
-    collector::ExportTraceServiceResponse reply;
-    reactor->Finish(HandleRawExport(
-        context, *request, &parsed, reply,
-        [&](std::string_view tenant) -> absl::Status {
-          absl::StatusOr<ExportOutcome> out = fn_(tenant, parsed);
-          if (!out.ok()) return out.status();
-          if (out->rejected > 0 || !out->error_message.empty()) {
-            auto* ps = reply.mutable_partial_success();
-            ps->set_rejected_spans(out->rejected);
-            ps->set_error_message(out->error_message);
-          }
-          return absl::OkStatus();
-        },
-        response));
-    return reactor;
-  }
-
- private:
-  TracesExportFn fn_;
-};
-
-}  // namespace
-
-std::unique_ptr<collector::TraceService::Service> NewGrpcTracesService(TracesExportFn fn) {
-  return std::make_unique<GrpcTracesService>(std::move(fn));
+std::unique_ptr<collector::TraceService::Service> NewGrpcTracesService(TracesExportFn export_fn) {
+  return std::make_unique<OtlpExportService<collector::TraceService, collector::ExportTraceServiceRequest, collector::ExportTraceServiceResponse>>(
+      std::move(export_fn), [](const ExportOutcome& outcome, collector::ExportTraceServiceResponse* response) {
+        auto* partial = response->mutable_partial_success();
+        partial->set_rejected_spans(outcome.rejected);
+        partial->set_error_message(outcome.error_message);
+      });
 }
 
 }  // namespace otelbox::ingest::otlp
