@@ -2,16 +2,26 @@
 // high-cardinality ids inside the lines) ingested, measured, then scanned.
 //
 //   logs_bench [--raw-mb 1024] [--mode store|http] [--protocol json|protobuf]
-//              [--batch-lines 2000] [--threads 2]
+//              [--corpus requests|uniform] [--batch-lines 2000] [--threads 2]
+//              [--zstd-level 1] [--block-kb 1024] [--query-reps 3] [--help]
+//
+// Corpus (`--help` prints the same): 24 streams (6 apps x prod/staging x 2 pods; half JSON,
+// half logfmt). `requests` (default) is shaped like real service logs: per stream 8
+// interleaved requests in flight, each 2-5 lines sharing one trace_id, span_id, user_id,
+// client_ip and path, messages from a small set, 12% background lines without ids.
+// `uniform` makes every line its own request (fresh random ids in every line: the
+// incompressible worst case; zstd -19 reaches only ~16% on it).
 //
 // --mode store (default): the LogStore in-process on a fresh directory: ingest MB/s and
-//   lines/s (wall clock, background flushes included, final head flush included), bytes on
-//   disk / raw bytes after a flush and full compaction, then line-filter scan GB/s of raw
-//   logs (storage scan + substring search, as a `|= "..."` query does), single-threaded and
-//   over `--threads` streams in parallel.
+//   lines/s (wall clock, background flushes included, final head flush included) and per
+//   CPU-second, bytes on disk / raw bytes after a flush and full compaction, then
+//   line-filter scan GB/s of raw logs (storage scan + substring search, as a `|= "..."`
+//   query does), single-threaded and over `--threads` streams in parallel.
 // --mode http: starts the real otelbox, pushes the same logs to POST /loki/api/v1/push
-//   (JSON, or snappy protobuf with --protocol protobuf; several connections), then times /loki/api/v1/query_range for a line-filter
-//   query, a json-parser + label-filter query and sum by (level) (rate(...[1m])).
+//   (JSON, or snappy protobuf with --protocol protobuf; several connections), then times
+//   /loki/api/v1/query_range for a line-filter query, a json-parser + label-filter query
+//   and sum by (level) (rate(...[1m])): wall time and otelbox's CPU seconds (from
+//   /proc/<pid>/stat), so figures on a shared machine can be read per CPU-second.
 
 #include <unistd.h>
 
@@ -51,6 +61,10 @@ struct Options {
   int batch_lines = 2000;
   int threads = 2;
   std::string protocol = "json";  // --mode http: json or protobuf (snappy)
+  std::string corpus = "requests";  // or "uniform": every line a fresh request (see MakeCorpus)
+  int zstd_level = 1;               // --mode store: LogStoreOptions::compression_level
+  int64_t block_kb = 1024;          // --mode store: LogStoreOptions::block_target_bytes / 1024
+  int query_reps = 3;               // --mode http: runs of each query
   std::string dump_sample;  // write 1 MB of one JSON and one logfmt stream's lines here
 };
 
@@ -175,6 +189,164 @@ class LineGenerator {
   std::mt19937_64 rng_;
 };
 
+// The default corpus ("requests"), shaped like real service logs: few distinct messages,
+// ids as the variable part, and the ids of one request repeated on each of its lines.
+// Per stream, 8 requests are in flight at once (their lines interleave, as concurrent
+// handlers' do). A request has one trace_id (32 hex), span_id (16 hex), user_id (of 500k),
+// client_ip (of 4096 addresses), method, path (ids up to 1e6), user agent (of 6) and writes
+// 2-5 lines: "request started", 0-3 of "db query" / "cache hit" / "cache miss" /
+// "upstream call" / "db query slow" (debug/info/warn, with their own duration), and
+// "request completed" with status, duration_ms and bytes (level error for 5xx, warn for
+// 4xx, else info). 12% of lines are background lines without request ids (pool stats,
+// cache refresh, metrics flush, gc; with counters).
+class RequestLineGenerator {
+ public:
+  explicit RequestLineGenerator(uint64_t seed, size_t streams) : base_(seed), rng_(seed + 1), inflight_(streams) {
+    for (int i = 0; i < 4096; ++i) {
+      ips_.push_back("10." + std::to_string(rng_() % 256) + "." + std::to_string(rng_() % 256) + "." +
+                     std::to_string(rng_() % 256));
+    }
+  }
+
+  std::string Line(size_t stream, bool json, int64_t t_ns) {
+    static const char* kCallers[] = {"handlers/orders.go:142", "handlers/users.go:88", "middleware/log.go:57",
+                                     "store/postgres.go:311", "clients/payments.go:203", "cache/redis.go:96"};
+    char ts[40];
+    std::time_t secs = static_cast<std::time_t>(t_ns / 1'000'000'000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    size_t n = std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(ts + n, sizeof ts - n, ".%06dZ", static_cast<int>((t_ns / 1000) % 1000000));
+    Fields f;
+    f.ts = ts;
+    if (rng_() % 100 < 12) {
+      static const char* kBg[] = {"connection pool stats", "cache refreshed", "metrics flushed", "gc completed"};
+      f.level = rng_() % 4 == 0 ? "debug" : "info";
+      f.msg = kBg[rng_() % 4];
+      f.caller = kCallers[rng_() % 6];
+      f.extra_name = "count";
+      f.extra = static_cast<int64_t>(rng_() % 5000);
+      return Render(json, f, nullptr);
+    }
+    auto& slots = inflight_[stream];
+    if (slots.empty()) slots.resize(8);
+    Request& r = slots[rng_() % slots.size()];
+    if (r.lines_left == 0) Start(&r);
+    f.caller = r.caller;
+    if (r.lines_done == 0) {
+      f.level = "info";
+      f.msg = "request started";
+    } else if (r.lines_left == 1) {
+      static const int kStatus[] = {200, 200, 200, 200, 200, 201, 204, 301, 400, 404, 500, 503};
+      f.status = kStatus[rng_() % 12];
+      f.level = f.status >= 500 ? "error" : f.status >= 400 ? "warn" : "info";
+      f.msg = "request completed";
+      f.duration_ms = static_cast<double>(rng_() % 200000) / 100.0;
+      f.bytes = static_cast<int64_t>(rng_() % 50000);
+    } else {
+      static const char* kSteps[] = {"db query", "cache hit", "cache miss", "upstream call", "db query", "db query slow"};
+      int k = static_cast<int>(rng_() % 6);
+      f.msg = kSteps[k];
+      f.level = k == 5 ? "warn" : (k == 1 || k == 2) ? "debug" : "info";
+      f.duration_ms = static_cast<double>(rng_() % 50000) / 100.0;
+    }
+    f.access_line = r.lines_left == 1;
+    --r.lines_left;
+    ++r.lines_done;
+    return Render(json, f, &r);
+  }
+
+ private:
+  struct Request {
+    int lines_left = 0, lines_done = 0;
+    std::string trace, span, user, path;
+    const char *method = "", *agent = "", *caller = "", *ip = "";
+  };
+  struct Fields {
+    const char *ts = "", *level = "", *msg = "", *caller = "";
+    int status = 0;  // 0: absent
+    double duration_ms = -1;
+    int64_t bytes = -1;
+    const char* extra_name = nullptr;
+    int64_t extra = 0;
+    bool access_line = false;  // "request completed": also the user agent
+  };
+
+  void Start(Request* r) {
+    static const char* kMethods[] = {"GET", "GET", "GET", "POST", "PUT", "DELETE"};
+    static const char* kPaths[] = {"/api/v1/users/", "/api/v1/orders/", "/api/v1/cart/", "/healthz", "/api/v1/products/", "/api/v1/search"};
+    static const char* kAgents[] = {"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
+                                    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
+                                    "okhttp/4.12.0", "Go-http-client/1.1", "curl/8.5.0",
+                                    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"};
+    static const char* kCallers[] = {"handlers/orders.go:142", "handlers/users.go:88", "middleware/log.go:57",
+                                     "store/postgres.go:311", "clients/payments.go:203", "cache/redis.go:96"};
+    r->lines_left = 2 + static_cast<int>(rng_() % 4);
+    r->lines_done = 0;
+    r->trace = base_.Hex(32);
+    r->span = base_.Hex(16);
+    r->user = "u-" + std::to_string(rng_() % 500000);
+    r->path = kPaths[rng_() % 6];
+    if (r->path.back() == '/') r->path += std::to_string(rng_() % 1000000);
+    r->method = kMethods[rng_() % 6];
+    r->agent = kAgents[rng_() % 6];
+    r->caller = kCallers[rng_() % 6];
+    r->ip = ips_[rng_() % ips_.size()].c_str();
+  }
+
+  std::string Render(bool json, const Fields& f, const Request* r) {
+    std::string o;
+    o.reserve(512);
+    char num[64];
+    auto field = [&](const char* k, std::string_view v, bool quote) {
+      if (json) {
+        o += o.empty() ? "{\"" : ",\"";
+        o += k;
+        o += quote ? "\":\"" : "\":";
+        o += v;
+        if (quote) o += '"';
+      } else {
+        if (!o.empty()) o += ' ';
+        o += k;
+        o += '=';
+        bool q = quote && v.find(' ') != std::string_view::npos;
+        if (q) o += '"';
+        o += v;
+        if (q) o += '"';
+      }
+    };
+    field("ts", f.ts, true);
+    field("level", f.level, true);
+    field("msg", f.msg, true);
+    if (r) {
+      field("method", r->method, true);
+      field("path", r->path, true);
+    }
+    if (f.status) field("status", std::to_string(f.status), false);
+    if (f.duration_ms >= 0) {
+      std::snprintf(num, sizeof num, json ? "%.2f" : "%.2fms", f.duration_ms);
+      field(json ? "duration_ms" : "duration", num, false);
+    }
+    if (f.bytes >= 0) field("bytes", std::to_string(f.bytes), false);
+    if (f.extra_name) field(f.extra_name, std::to_string(f.extra), false);
+    if (r) {
+      field("trace_id", r->trace, true);
+      field("span_id", r->span, true);
+      field("user_id", r->user, true);
+      field("client_ip", r->ip, true);
+    }
+    field("caller", f.caller, true);
+    if (r && f.access_line) field("user_agent", r->agent, true);
+    if (json) o += '}';
+    return o;
+  }
+
+  LineGenerator base_;
+  std::mt19937_64 rng_;
+  std::vector<std::string> ips_;
+  std::vector<std::vector<Request>> inflight_;
+};
+
 struct Corpus {
   std::vector<LogBatch> batches;
   int64_t raw_bytes = 0;
@@ -190,20 +362,25 @@ Corpus MakeCorpus(const Options& o, const std::vector<StreamSpec>& streams) {
   const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                              std::chrono::system_clock::now().time_since_epoch()).count();
   const int64_t span_ns = 2LL * 3600 * 1'000'000'000;  // two hours of logs
-  const int64_t approx_lines = target / 300;
+  // Average line sizes (uniform ~376 bytes, requests ~270): the lines end before now, as
+  // Loki rejects timestamps more than 10 minutes ahead.
+  const int64_t approx_lines = target / (o.corpus == "uniform" ? 300 : 250);
   const int64_t step_ns = std::max<int64_t>(1, span_ns / std::max<int64_t>(1, approx_lines));
   c.start_ns = now_ns - span_ns;
   int64_t t = c.start_ns;
   LineGenerator gen(42);
+  RequestLineGenerator requests(42, streams.size());
+  const bool uniform = o.corpus == "uniform";
   const int per_stream = std::max(1, o.batch_lines / static_cast<int>(streams.size()));
   while (c.raw_bytes < target) {
     LogBatch b;
-    for (const StreamSpec& s : streams) {
+    for (size_t si = 0; si < streams.size(); ++si) {
+      const StreamSpec& s = streams[si];
       LogStream ls;
       ls.labels = s.labels;
       for (int i = 0; i < per_stream; ++i) {
         t += step_ns;
-        std::string line = gen.Line(s.json, t);
+        std::string line = uniform ? gen.Line(s.json, t) : requests.Line(si, s.json, t);
         c.raw_bytes += static_cast<int64_t>(line.size());
         ++c.lines;
         ls.entries.push_back(LogEntry{t, std::move(line), {}});
@@ -216,15 +393,25 @@ Corpus MakeCorpus(const Options& o, const std::vector<StreamSpec>& streams) {
   return c;
 }
 
+std::string CorpusDescription(const Options& o) {
+  if (o.corpus == "uniform") {
+    return "  every line a separate request: fresh random trace_id/span_id/user_id/client_ip/path id per line";
+  }
+  return "  per stream 8 interleaved in-flight requests of 2-5 lines each sharing trace_id, span_id,\n"
+         "  user_id, client_ip, path; messages from a set of 11; 12% background lines without ids";
+}
+
 // --- In-process store --------------------------------------------------------------------
 
 int RunStore(const Options& o) {
   auto streams = MakeStreams();
   auto t0 = Clock::now();
   Corpus corpus = MakeCorpus(o, streams);
-  std::printf("corpus: %.1f MB raw, %" PRId64 " lines, %zu streams, %zu batches (generated in %.1fs)\n",
-              corpus.raw_bytes / 1048576.0, corpus.lines, streams.size(), corpus.batches.size(),
+  std::printf("corpus '%s': %.1f MB raw, %" PRId64 " lines, %zu streams, %zu batches (generated in %.1fs)\n",
+              o.corpus.c_str(), corpus.raw_bytes / 1048576.0, corpus.lines, streams.size(), corpus.batches.size(),
               Seconds(Clock::now() - t0));
+  std::printf("%s\n", CorpusDescription(o).c_str());
+  std::printf("store: zstd level %d, block target %" PRId64 " KiB\n", o.zstd_level, o.block_kb);
 
   if (!o.dump_sample.empty()) {
     for (int k : {0, 4}) {
@@ -247,6 +434,8 @@ int RunStore(const Options& o) {
     return 1;
   }
   otelbox::storage::LogStoreOptions lo;
+  lo.compression_level = o.zstd_level;
+  lo.block_target_bytes = o.block_kb << 10;
   auto store = otelbox::storage::LogStore::Open(db->get(), lo, nullptr);
   if (!store.ok()) {
     std::fprintf(stderr, "open: %s\n", std::string(store.status().message()).c_str());
@@ -495,8 +684,9 @@ std::string PushProtobuf(const LogBatch& b) {
 int RunHttp(const Options& o) {
   auto streams = MakeStreams();
   Corpus corpus = MakeCorpus(o, streams);
-  std::printf("corpus: %.1f MB raw, %" PRId64 " lines, %zu streams\n", corpus.raw_bytes / 1048576.0,
-              corpus.lines, streams.size());
+  std::printf("corpus '%s': %.1f MB raw, %" PRId64 " lines, %zu streams\n", o.corpus.c_str(),
+              corpus.raw_bytes / 1048576.0, corpus.lines, streams.size());
+  std::printf("%s\n", CorpusDescription(o).c_str());
   otelbox::testing::TempDir dir;
   otelbox::testing::OtelboxProcess proc({"--data-dir", dir.path(), "--otlp-grpc-listen", "off",
                                          "--otlp-http-listen", "off"});
@@ -546,15 +736,23 @@ int RunHttp(const Options& o) {
       {"sum by level rate", "sum by (level) (rate({format=\"json\"} | json [1m]))"},
   };
   const std::string range = "&start=" + std::to_string(corpus.start_ns) + "&end=" + std::to_string(corpus.end_ns);
+  // Each query `query_reps` times; wall and otelbox's CPU (/proc/<pid>/stat) per run. The
+  // scan rate is raw corpus bytes over time (each query reads every line of its streams).
+  const double json_share = 0.5;  // 12 of the 24 streams are JSON
   for (const Query& q : queries) {
-    for (int rep = 0; rep < 2; ++rep) {
-      if (rep == 1 && Seconds(Clock::now() - t0) > 10) break;  // slow: once is enough
+    const bool json_only = q.logql.find("{format=\"json\"}") != std::string::npos;
+    const double scanned_gb = corpus.raw_bytes / 1e9 * (json_only ? json_share : 1.0);
+    for (int rep = 0; rep < o.query_reps; ++rep) {
+      const double cpu0 = PidCpuSeconds(proc.pid());
       t0 = Clock::now();
       auto r = otelbox::testing::HttpGet(
           proc.http(), "/loki/api/v1/query_range?limit=1000&step=60&query=" +
                            otelbox::testing::UrlEncode(q.logql) + range);
-      std::printf("query_range %-20s %7.1f ms  status %d  %zu bytes\n", q.name,
-                  Seconds(Clock::now() - t0) * 1000, r.status, r.body.size());
+      const double wall = Seconds(Clock::now() - t0), cpu = PidCpuSeconds(proc.pid()) - cpu0;
+      std::printf("query_range %-20s %7.1f ms wall, %6.2f CPU-s (%.2f GB raw: %.2f GB/s wall, %.2f GB per "
+                  "CPU-s)  status %d  %zu bytes\n",
+                  q.name, wall * 1000, cpu, scanned_gb, scanned_gb / wall, cpu > 0 ? scanned_gb / cpu : 0.0,
+                  r.status, r.body.size());
       if (r.status != 200) std::printf("  %s\n", r.body.substr(0, 300).c_str());
     }
   }
@@ -565,17 +763,29 @@ int RunHttp(const Options& o) {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
+  for (int i = 1; i < argc; i += 2) {
+    std::string k = argv[i], v = i + 1 < argc ? argv[i + 1] : "";
+    if (v.empty() && k != "--help") k = "--missing-value";
     if (k == "--raw-mb") o.raw_mb = std::stoll(v);
     else if (k == "--mode") o.mode = v;
     else if (k == "--batch-lines") o.batch_lines = std::stoi(v);
     else if (k == "--threads") o.threads = std::stoi(v);
     else if (k == "--dump-sample") o.dump_sample = v;
     else if (k == "--protocol") o.protocol = v;
+    else if (k == "--corpus") o.corpus = v;
+    else if (k == "--zstd-level") o.zstd_level = std::stoi(v);
+    else if (k == "--block-kb") o.block_kb = std::stoll(v);
+    else if (k == "--query-reps") o.query_reps = std::stoi(v);
     else {
-      std::fprintf(stderr, "usage: logs_bench [--raw-mb N] [--mode store|http] [--batch-lines N] [--threads N]\n");
-      return 2;
+      std::fprintf(k == "--help" ? stdout : stderr,
+                   "usage: logs_bench [--raw-mb N] [--mode store|http] [--protocol json|protobuf]\n"
+                   "                  [--corpus requests|uniform] [--batch-lines N] [--threads N]\n"
+                   "                  [--zstd-level N] [--block-kb N] [--query-reps N] [--dump-sample PATH]\n"
+                   "corpus 'requests' (default): 24 streams (6 apps x 2 envs x 2 pods; JSON or logfmt),\n"
+                   "  8 interleaved requests in flight per stream, each 2-5 lines sharing its trace_id,\n"
+                   "  span_id, user_id, client_ip, path; 12%% background lines without ids.\n"
+                   "corpus 'uniform': every line its own request (fresh random ids in every line).\n");
+      return k == "--help" ? 0 : 2;
     }
   }
   return o.mode == "http" ? RunHttp(o) : RunStore(o);

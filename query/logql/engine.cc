@@ -130,7 +130,12 @@ QueryResult MetricResult(const Expr& e, const QueryParams& p, const Steps& steps
 }  // namespace
 
 Engine::Engine(storage::LogQuerier* querier, EngineOptions options)
-    : querier_(querier), options_(options) {}
+    : querier_(querier),
+      options_(options),
+      pool_(std::make_unique<ScanPool>(options.scan_helpers >= 0 ? static_cast<size_t>(options.scan_helpers)
+                                                                  : ScanPool::DefaultHelpers())) {}
+
+Engine::~Engine() = default;
 
 absl::StatusOr<QueryResult> Engine::Query(const QueryParams& p) const {
   auto started = std::chrono::steady_clock::now();
@@ -144,6 +149,7 @@ absl::StatusOr<QueryResult> Engine::Query(const QueryParams& p) const {
   QueryResult result;
   EvalContext ctx;
   ctx.querier = querier_;
+  ctx.pool = pool_.get();
   ctx.tenant = p.tenant;
   ctx.options = &options_;
   ctx.stats = &result.stats;

@@ -37,6 +37,8 @@ class LogQuerier;
 
 namespace otelbox::query::logql {
 
+class ScanPool;
+
 enum class Direction { kForward, kBackward };
 
 struct EngineOptions {
@@ -53,6 +55,9 @@ struct EngineOptions {
   int64_t max_points_per_series = 11000;
   // Wall-clock budget of one query (Loki's query_timeout, 1m... we use 2m).
   int64_t timeout_ms = 120'000;
+  // Threads that scan a query's streams concurrently besides the querying thread
+  // (ScanPool); -1: one per extra core, at most 3.
+  int scan_helpers = -1;
 };
 
 struct QueryParams {
@@ -78,6 +83,7 @@ class Engine {
  public:
   // `querier` must outlive the engine.
   explicit Engine(storage::LogQuerier* querier, EngineOptions options = {});
+  ~Engine();
 
   // Parses and evaluates. Log queries give Streams (an instant log query is an
   // InvalidArgument error, as Loki's query frontend answers); instant metric queries a
@@ -88,6 +94,7 @@ class Engine {
  private:
   storage::LogQuerier* querier_;
   EngineOptions options_;
+  std::unique_ptr<ScanPool> pool_;  // streams of one query scanned concurrently
 };
 
 // Parses and validates only (Loki's ParseExpr): OK, or InvalidArgument with Loki's text.

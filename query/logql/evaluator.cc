@@ -1,6 +1,7 @@
 #include "query/logql/evaluator.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -273,12 +274,57 @@ bool CanPushDownSum(const Expr& vec) {
          op == "count_over_time";
 }
 
+void CollectFilterLabels(const LabelFilterExpr& f, std::vector<std::string>* out) {
+  if (f.kind == LabelFilterExpr::Kind::kAnd || f.kind == LabelFilterExpr::Kind::kOr) {
+    for (const LabelFilterExpr& c : f.children) CollectFilterLabels(c, out);
+    return;
+  }
+  out->push_back(f.name);
+}
+
+// Loki's parser hints: the labels a range aggregation reads after `| json`, when that is
+// knowable: its stages are only line filters, parameterless `| json` and label filters,
+// and the result keeps only `by (...)` labels (or none). Then the json parser adds only
+// these (grouping, filtered, unwrapped labels); nullopt means extract everything.
+std::optional<std::vector<std::string>> JsonHints(const LogRangeExpr& r, bool by, bool no_labels,
+                                                  const std::vector<std::string>& groups) {
+  if (!by && !no_labels) return std::nullopt;
+  std::vector<std::string> need;
+  bool has_json = false;
+  for (const StageExpr& s : r.selector.stages) {
+    switch (s.kind) {
+      case StageExpr::Kind::kLineFilter: break;
+      case StageExpr::Kind::kJson:
+        if (!s.params.empty()) return std::nullopt;
+        has_json = true;
+        break;
+      case StageExpr::Kind::kLabelFilter: CollectFilterLabels(s.label_filter, &need); break;
+      default: return std::nullopt;
+    }
+  }
+  if (!has_json) return std::nullopt;
+  if (r.unwrap) {
+    need.push_back(r.unwrap->label);
+    for (const LabelFilterExpr& f : r.unwrap->post_filters) CollectFilterLabels(f, &need);
+  }
+  if (!no_labels) need.insert(need.end(), groups.begin(), groups.end());
+  // A parsed label clashing with a stream label is renamed `<name>_extracted`: the parser
+  // must still extract `<name>` for it.
+  constexpr std::string_view kSuffix = "_extracted";
+  for (size_t i = 0, n = need.size(); i < n; ++i) {
+    if (need[i].size() > kSuffix.size() && need[i].ends_with(kSuffix)) {
+      need.push_back(need[i].substr(0, need[i].size() - kSuffix.size()));
+    }
+  }
+  std::sort(need.begin(), need.end());
+  need.erase(std::unique(need.begin(), need.end()), need.end());
+  return need;
+}
+
 // `grouping` is the range aggregation's own, or the one pushed down from a parent `sum`.
 std::vector<StepVector> EvalRangeAggregation(const Expr& e, const std::optional<Grouping>& grouping,
                                              const Steps& steps, EvalContext* ctx) {
   const LogRangeExpr& r = e.range;
-  auto pipeline = BuildPipeline(r.selector.stages);
-  if (!pipeline.ok()) ThrowStatus(pipeline.status());
   std::unique_ptr<Pipeline> post;
   std::optional<Unwrap> unwrap;
   if (r.unwrap) {
@@ -302,7 +348,12 @@ std::vector<StepVector> EvalRangeAggregation(const Expr& e, const std::optional<
   }
   std::sort(groups.begin(), groups.end());
   groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
-  const uint32_t empty_id = ctx->labels.Intern({});
+  const std::optional<std::vector<std::string>> hints = JsonHints(r, group && !without, no_labels, groups);
+  const std::vector<std::string>* json_labels = hints ? &*hints : nullptr;
+  auto pipeline = BuildPipeline(r.selector.stages, json_labels);
+  if (!pipeline.ok()) ThrowStatus(pipeline.status());
+  // The empty set first, as it always was (ids order the output series).
+  (void)ctx->labels.Intern({});
   const bool bytes_value = e.op == "bytes_over_time" || e.op == "bytes_rate";
 
   const int64_t last_end = steps.At(steps.count - 1) - r.offset_ns;
@@ -313,62 +364,141 @@ std::vector<StepVector> EvalRangeAggregation(const Expr& e, const std::optional<
   if (!streams.ok()) ThrowStatus(streams.status());
   if (ctx->stats) ctx->stats->streams += static_cast<int64_t>(streams->size());
 
-  std::unordered_map<uint32_t, std::vector<Point>> series;
-  LabelsBuilder lbs;
-  std::vector<storage::Label> metadata;
-  LabelList scratch;
-  storage::LogScanOptions opts;
-  opts.stats = &ctx->scan_stats;
-  opts.line_contains = RequiredLiterals(r.selector.stages);
-  Pipeline& pipe = **pipeline;
-  for (const auto& stream : *streams) {
-    lbs.SetStream(&stream.labels.items());
-    std::vector<Point>* unchanged_series = nullptr;
+  // Streams are scanned concurrently (ctx->pool), each into its own label table and point
+  // lists; they are then merged in stream order, so global label ids keep the serial
+  // first-seen order (streams sorted by labels, entries by time) and results and the first
+  // error reported stay deterministic.
+  struct StreamSeries {
+    LabelTable labels;
+    std::vector<std::vector<Point>> points;  // by local label id
+  };
+  struct Worker {
+    std::unique_ptr<Pipeline> pipe;
+    std::unique_ptr<Pipeline> post;
+    std::optional<Unwrap> unwrap;
+    LabelsBuilder lbs;
+    std::vector<storage::Label> metadata;
+    LabelList scratch;
+    storage::LogScanStats scan_stats;
+    int64_t post_filter_lines = 0;
+    int64_t unflushed_samples = 0;
+    uint32_t deadline_counter = 0;
+  };
+  const size_t n_workers = ScanPool::MaxWorkers(ctx->pool);
+  std::vector<std::unique_ptr<Worker>> workers(n_workers);
+  workers[0] = std::make_unique<Worker>();
+  workers[0]->pipe = *std::move(pipeline);
+  workers[0]->post = std::move(post);
+  workers[0]->unwrap = std::move(unwrap);
+  std::vector<StreamSeries> per_stream(streams->size());
+  std::vector<absl::Status> errors(streams->size());
+  std::atomic<bool> failed{false};
+  std::atomic<int64_t> held{ctx->held_samples};
+  const std::vector<std::string> literals = RequiredLiterals(r.selector.stages);
+  const auto deadline = ctx->deadline;
+  const int64_t max_samples = ctx->options->max_samples;
+  const int64_t max_series = ctx->options->max_intermediate_series;
+  auto series_limit = [&] {
+    return absl::ResourceExhaustedError(
+        "maximum number of series (" + std::to_string(max_series) +
+        ") reached while evaluating a range aggregation; aggregate with sum by (...) or "
+        "reduce the labels with drop/keep");
+  };
+  auto samples_limit = [] {
+    return absl::ResourceExhaustedError("query processing would load too many samples into memory");
+  };
+
+  ScanPool::ForEachOn(ctx->pool, streams->size(), [&](size_t wi, size_t si) {
+    if (failed.load(std::memory_order_relaxed)) return;
+    if (!workers[wi]) {
+      auto w = std::make_unique<Worker>();
+      auto p = BuildPipeline(r.selector.stages, json_labels);
+      if (!p.ok()) {
+        errors[si] = p.status();
+        failed = true;
+        return;
+      }
+      w->pipe = *std::move(p);
+      if (r.unwrap) {
+        auto pp = BuildPostFilters(*r.unwrap);
+        if (!pp.ok()) {
+          errors[si] = pp.status();
+          failed = true;
+          return;
+        }
+        w->post = *std::move(pp);
+        w->unwrap.emplace(r.unwrap->label, r.unwrap->conversion);
+      }
+      workers[wi] = std::move(w);
+    }
+    Worker& w = *workers[wi];
+    StreamSeries& out = per_stream[si];
+    const auto& stream = (*streams)[si];
+    w.lbs.SetStream(&stream.labels.items());
+    storage::LogScanOptions opts;
+    opts.stats = &w.scan_stats;
+    opts.line_contains = literals;
+    Pipeline& pipe = *w.pipe;
+    LabelList& scratch = w.scratch;
+    LabelsBuilder& lbs = w.lbs;
+    // Local id of the series of entries no stage changed (an index: points may reallocate).
+    uint32_t unchanged_id = UINT32_MAX;
+    auto fail = [&](absl::Status s) {
+      errors[si] = std::move(s);
+      failed = true;
+      return false;
+    };
     absl::Status st = ctx->querier->ScanStream(
         ctx->tenant, stream.id, scan_start, scan_end, storage::LogDirection::kForward, opts,
         [&](const storage::LogEntryView& ev) {
-          ctx->CheckDeadline();
-          metadata.resize(ev.metadata.size());
-          for (size_t i = 0; i < ev.metadata.size(); ++i) {
-            metadata[i].name.assign(ev.metadata[i].name);
-            metadata[i].value.assign(ev.metadata[i].value);
+          if ((++w.deadline_counter & 1023) == 0) {
+            if (failed.load(std::memory_order_relaxed)) return false;
+            if (std::chrono::steady_clock::now() > deadline) {
+              return fail(absl::DeadlineExceededError("query timed out"));
+            }
           }
-          lbs.StartEntry(metadata);
+          w.metadata.resize(ev.metadata.size());
+          for (size_t i = 0; i < ev.metadata.size(); ++i) {
+            w.metadata[i].name.assign(ev.metadata[i].name);
+            w.metadata[i].value.assign(ev.metadata[i].value);
+          }
+          lbs.StartEntry(w.metadata);
           std::string_view line = ev.line;
           if (!pipe.Process(ev.t_ns, line, lbs)) return true;
           double v;
-          if (unwrap) {
-            if (!unwrap->Extract(lbs, &v)) return true;
-            if (!post->Process(ev.t_ns, line, lbs)) return true;
+          if (w.unwrap) {
+            if (!w.unwrap->Extract(lbs, &v)) return true;
+            if (!w.post->Process(ev.t_ns, line, lbs)) return true;
           } else {
             v = bytes_value ? static_cast<double>(line.size()) : 1.0;
           }
-          if (ctx->stats) ctx->stats->post_filter_lines++;
+          w.post_filter_lines++;
           std::vector<Point>* target;
           bool plain = !lbs.HasError() && lbs.Unchanged();
-          if (plain && unchanged_series) {
-            target = unchanged_series;
+          if (plain && unchanged_id != UINT32_MAX) {
+            target = &out.points[unchanged_id];
           } else {
             uint32_t id;
             if (lbs.HasError()) {
               // Errors keep every label so the failure names the series (GroupedLabels).
               lbs.Labels(&scratch);
-              id = ctx->labels.Intern(scratch);
+              id = out.labels.Intern(scratch);
             } else if (no_labels) {
-              id = empty_id;
+              scratch.clear();
+              id = out.labels.Intern(scratch);
             } else if (group && !without) {
               // `by`: read just the grouping labels, reusing the scratch strings.
               size_t n = 0;
               for (const std::string& g : groups) {
-                std::optional<std::string_view> v = lbs.Get(g);
-                if (!v) continue;
+                std::optional<std::string_view> gv = lbs.Get(g);
+                if (!gv) continue;
                 if (scratch.size() <= n) scratch.emplace_back();
                 scratch[n].name.assign(g);
-                scratch[n].value.assign(*v);
+                scratch[n].value.assign(*gv);
                 ++n;
               }
               scratch.resize(n);
-              id = ctx->labels.Intern(scratch);
+              id = out.labels.Intern(scratch);
             } else {
               lbs.Labels(&scratch);
               if (group) {
@@ -376,25 +506,63 @@ std::vector<StepVector> EvalRangeAggregation(const Expr& e, const std::optional<
                   return std::binary_search(groups.begin(), groups.end(), l.name);
                 });
               }
-              id = ctx->labels.Intern(scratch);
+              id = out.labels.Intern(scratch);
             }
-            auto [sit, fresh] = series.try_emplace(id);
-            if (fresh && static_cast<int64_t>(series.size()) > ctx->options->max_intermediate_series) {
-              ThrowStatus(absl::ResourceExhaustedError(
-                  "maximum number of series (" + std::to_string(ctx->options->max_intermediate_series) +
-                  ") reached while evaluating a range aggregation; aggregate with sum by (...) or "
-                  "reduce the labels with drop/keep"));
+            if (id >= out.points.size()) {
+              // A subset of the query's series: over the limit here means over it overall.
+              if (static_cast<int64_t>(out.points.size()) >= max_series) return fail(series_limit());
+              out.points.resize(id + 1);
             }
-            target = &sit->second;
-            if (plain) {
-              unchanged_series = target;
-            }
+            target = &out.points[id];
+            if (plain) unchanged_id = id;
           }
           target->push_back(Point{ev.t_ns, v});
-          ctx->HoldSamples(1);
+          if (++w.unflushed_samples == 1024) {
+            w.unflushed_samples = 0;
+            if (held.fetch_add(1024, std::memory_order_relaxed) + 1024 > max_samples) {
+              return fail(samples_limit());
+            }
+          }
           return true;
         });
-    if (!st.ok()) ThrowStatus(st);
+    if (!st.ok()) fail(std::move(st));
+  });
+  for (const auto& w : workers) {
+    if (!w) continue;
+    storage::LogScanStats& to = ctx->scan_stats;
+    const storage::LogScanStats& from = w->scan_stats;
+    to.blocks_read += from.blocks_read;
+    to.blocks_skipped += from.blocks_skipped;
+    to.compressed_bytes += from.compressed_bytes;
+    to.decompressed_bytes += from.decompressed_bytes;
+    to.decompressed_lines += from.decompressed_lines;
+    to.head_bytes += from.head_bytes;
+    to.head_lines += from.head_lines;
+    if (ctx->stats) ctx->stats->post_filter_lines += w->post_filter_lines;
+  }
+  // The first failing stream in scan order; a timeout may have stopped other streams early.
+  for (absl::Status& err : errors) {
+    if (!err.ok() && err.code() != absl::StatusCode::kDeadlineExceeded) ThrowStatus(std::move(err));
+  }
+  for (absl::Status& err : errors) {
+    if (!err.ok()) ThrowStatus(std::move(err));
+  }
+
+  std::unordered_map<uint32_t, std::vector<Point>> series;
+  for (StreamSeries& ss : per_stream) {
+    for (uint32_t local = 0; local < ss.points.size(); ++local) {
+      uint32_t id = ctx->labels.Intern(ss.labels.Get(local));
+      auto [sit, fresh] = series.try_emplace(id);
+      if (fresh && static_cast<int64_t>(series.size()) > max_series) ThrowStatus(series_limit());
+      std::vector<Point>& pts = ss.points[local];
+      ctx->HoldSamples(static_cast<int64_t>(pts.size()));
+      if (sit->second.empty()) {
+        sit->second = std::move(pts);
+      } else {
+        sit->second.insert(sit->second.end(), pts.begin(), pts.end());
+      }
+    }
+    ss = StreamSeries{};
   }
 
   // Series in first-seen order (ids are assigned in scan order: streams sorted by labels,

@@ -19,6 +19,7 @@
 #include "query/logql/ast.h"
 #include "query/logql/engine.h"
 #include "query/logql/result.h"
+#include "query/logql/scan_pool.h"
 #include "storage/log_querier.h"
 
 namespace otelbox::query::logql {
@@ -60,6 +61,7 @@ struct Steps {
 
 struct EvalContext {
   storage::LogQuerier* querier = nullptr;
+  ScanPool* pool = nullptr;  // scans streams concurrently (scan_pool.h); never null in Engine
   std::string_view tenant;
   const EngineOptions* options = nullptr;
   QueryStats* stats = nullptr;

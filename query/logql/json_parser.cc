@@ -57,6 +57,9 @@ bool OnlySpace(std::string_view s) {
 
 class JsonParser final : public Stage {
  public:
+  JsonParser() = default;
+  explicit JsonParser(std::vector<std::string> only) : hinted_(true), only_(std::move(only)) {}
+
   bool Process(int64_t, std::string_view& line, LabelsBuilder& lbs) override {
     lbs_ = &lbs;
     name_.clear();
@@ -122,7 +125,7 @@ class JsonParser final : public Stage {
     }
     // A top-level key that sanitizes to nothing is skipped; a nested one still yields a label
     // (possibly with an empty name, as Loki does for {" ": {" ": "x"}}).
-    if (depth_ > 0 || !name_.empty()) {
+    if ((depth_ > 0 || !name_.empty()) && Wanted(name_)) {
       std::string_view v;
       switch (type) {
         case JsonType::kString: v = JsonStringValue(raw, &value_buf_); break;
@@ -134,6 +137,17 @@ class JsonParser final : public Stage {
     name_.resize(prefix_len);
   }
 
+  // Parser hints: skip (and don't unescape) values of labels the query never reads.
+  bool Wanted(std::string_view name) const {
+    if (!hinted_) return true;
+    for (const std::string& l : only_) {
+      if (l == name) return true;
+    }
+    return false;
+  }
+
+  bool hinted_ = false;
+  std::vector<std::string> only_;
   LabelsBuilder* lbs_ = nullptr;
   std::string name_;        // sanitized, `_`-joined prefix of the current object
   std::string value_buf_;
@@ -425,8 +439,12 @@ class UnpackParser final : public Stage {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Stage>> MakeJsonParser(const std::vector<LabelExtraction>& params) {
-  if (params.empty()) return std::unique_ptr<Stage>(std::make_unique<JsonParser>());
+absl::StatusOr<std::unique_ptr<Stage>> MakeJsonParser(const std::vector<LabelExtraction>& params,
+                                                      const std::vector<std::string>* only_labels) {
+  if (params.empty()) {
+    if (only_labels) return std::unique_ptr<Stage>(std::make_unique<JsonParser>(*only_labels));
+    return std::unique_ptr<Stage>(std::make_unique<JsonParser>());
+  }
   std::vector<std::string> ids;
   std::vector<std::vector<PathElem>> paths;
   for (const auto& p : params) {

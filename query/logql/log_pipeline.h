@@ -241,7 +241,11 @@ struct LabelExtraction {
 };
 
 // `| json` (all fields, flattened with `_`) or `| json a="x.y", b="arr[0]"`.
-absl::StatusOr<std::unique_ptr<Stage>> MakeJsonParser(const std::vector<LabelExtraction>& params);
+// `only_labels` (Loki's parser hints): when non-null, a parameterless `| json` still validates
+// the whole line (JSONParserErr as before) but adds only the labels named there (the query
+// reads no others, e.g. `sum by (level)`); the vector is copied.
+absl::StatusOr<std::unique_ptr<Stage>> MakeJsonParser(const std::vector<LabelExtraction>& params,
+                                                      const std::vector<std::string>* only_labels = nullptr);
 // `| logfmt [--strict] [--keep-empty] [params]`.
 absl::StatusOr<std::unique_ptr<Stage>> MakeLogfmtParser(bool strict, bool keep_empty,
                                                        const std::vector<LabelExtraction>& params);

@@ -4,7 +4,11 @@
 // candidates are then merged by time, the `interval` rule applied, and the first `limit` kept.
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <queue>
 
 #include "query/logql/evaluator.h"
@@ -35,48 +39,91 @@ Streams EvalLogQuery(const LogSelectorExpr& sel, const QueryParams& params, Eval
   const size_t limit = params.limit > 0 ? static_cast<size_t>(params.limit) : 0;
   // With an interval, skipped entries don't count towards the limit: no per-stream cap.
   const size_t per_stream_cap = params.interval_ns > 0 ? SIZE_MAX : limit;
-  std::vector<Candidate> candidates;
-  LabelsBuilder lbs;
-  std::vector<storage::Label> metadata;
-  storage::LogScanOptions opts;
-  opts.stats = &ctx->scan_stats;
-  opts.line_contains = RequiredLiterals(sel.stages);
-  Pipeline& pipe = **pipeline;
-  // The `limit` best timestamps so far (forward: smallest, backward: largest), top = the
-  // worst of them: a stream's scan stops at its first entry that cannot make the cut, since
-  // its later entries are only worse (Loki merges streams and reads just as far).
+  const std::vector<std::string> literals = RequiredLiterals(sel.stages);
+
+  // Streams are scanned concurrently (ctx->pool); each worker has its own pipeline and
+  // scratch, each stream its own candidates. The merge below orders by (t, stream, seq),
+  // so the result does not depend on which worker scanned what.
+  struct Worker {
+    std::unique_ptr<Pipeline> pipe;
+    LabelsBuilder lbs;
+    std::vector<storage::Label> metadata;
+    storage::LogScanStats scan_stats;
+    int64_t post_filter_lines = 0;
+    uint32_t deadline_counter = 0;
+  };
+  const size_t n_workers = ScanPool::MaxWorkers(ctx->pool);
+  std::vector<std::unique_ptr<Worker>> workers(n_workers);
+  workers[0] = std::make_unique<Worker>();
+  workers[0]->pipe = *std::move(pipeline);
+  std::vector<std::vector<Candidate>> per_stream(streams->size());
+  std::vector<absl::Status> errors(streams->size());
+  std::atomic<bool> failed{false};
+
+  // The `limit` best timestamps so far over all streams (forward: smallest, backward:
+  // largest), top = the worst of them: a stream's scan stops at its first entry that cannot
+  // make the cut, since its later entries are only worse (Loki merges streams and reads just
+  // as far). `bound` mirrors the top once the heap is full, read without the lock.
   auto worse = [forward](int64_t a, int64_t b) { return forward ? a < b : a > b; };
+  std::mutex best_mu;
   std::priority_queue<int64_t, std::vector<int64_t>, decltype(worse)> best(worse);
+  std::atomic<bool> bound_set{false};
+  std::atomic<int64_t> bound{0};
   const bool prune = limit > 0 && params.interval_ns == 0;
-  for (uint32_t si = 0; si < streams->size(); ++si) {
+  const auto deadline = ctx->deadline;
+
+  ScanPool::ForEachOn(ctx->pool, streams->size(), [&](size_t wi, size_t si) {
+    if (failed.load(std::memory_order_relaxed)) return;
+    if (!workers[wi]) {
+      workers[wi] = std::make_unique<Worker>();
+      auto p = BuildPipeline(sel.stages);
+      if (!p.ok()) {
+        errors[si] = p.status();
+        failed = true;
+        return;
+      }
+      workers[wi]->pipe = *std::move(p);
+    }
+    Worker& w = *workers[wi];
     const auto& stream = (*streams)[si];
-    lbs.SetStream(&stream.labels.items());
+    std::vector<Candidate>& candidates = per_stream[si];
+    w.lbs.SetStream(&stream.labels.items());
+    storage::LogScanOptions opts;
+    opts.stats = &w.scan_stats;
+    opts.line_contains = literals;
     size_t taken = 0;
     uint64_t seq = 0;
     absl::Status st = ctx->querier->ScanStream(
         ctx->tenant, stream.id, params.start_ns, params.end_ns,
         forward ? storage::LogDirection::kForward : storage::LogDirection::kBackward, opts,
         [&](const storage::LogEntryView& ev) {
-          ctx->CheckDeadline();
-          if (prune && best.size() >= limit &&
-              (forward ? ev.t_ns > best.top() : ev.t_ns < best.top())) {
-            return false;
+          if ((++w.deadline_counter & 1023) == 0) {
+            if (failed.load(std::memory_order_relaxed)) return false;
+            if (std::chrono::steady_clock::now() > deadline) {
+              errors[si] = absl::DeadlineExceededError("query timed out");
+              failed = true;
+              return false;
+            }
           }
-          metadata.resize(ev.metadata.size());
+          if (prune && bound_set.load(std::memory_order_acquire)) {
+            const int64_t b = bound.load(std::memory_order_relaxed);
+            if (forward ? ev.t_ns > b : ev.t_ns < b) return false;
+          }
+          w.metadata.resize(ev.metadata.size());
           for (size_t i = 0; i < ev.metadata.size(); ++i) {
-            metadata[i].name.assign(ev.metadata[i].name);
-            metadata[i].value.assign(ev.metadata[i].value);
+            w.metadata[i].name.assign(ev.metadata[i].name);
+            w.metadata[i].value.assign(ev.metadata[i].value);
           }
-          lbs.StartEntry(metadata);
+          w.lbs.StartEntry(w.metadata);
           std::string_view line = ev.line;
-          if (!pipe.Process(ev.t_ns, line, lbs)) return true;
-          if (ctx->stats) ctx->stats->post_filter_lines++;
+          if (!w.pipe->Process(ev.t_ns, line, w.lbs)) return true;
+          w.post_filter_lines++;
           Candidate c;
           c.t_ns = ev.t_ns;
-          c.stream = si;
+          c.stream = static_cast<uint32_t>(si);
           c.seq = seq++;
-          lbs.Labels(&c.labels);
-          CategorizedLabels cat = lbs.Categorized();
+          w.lbs.Labels(&c.labels);
+          CategorizedLabels cat = w.lbs.Categorized();
           c.stream_labels = std::move(cat.stream);
           c.entry.t_ns = ev.t_ns;
           c.entry.line.assign(line);
@@ -84,12 +131,47 @@ Streams EvalLogQuery(const LogSelectorExpr& sel, const QueryParams& params, Eval
           c.entry.parsed = std::move(cat.parsed);
           candidates.push_back(std::move(c));
           if (prune) {
+            std::lock_guard<std::mutex> l(best_mu);
             best.push(ev.t_ns);
             if (best.size() > limit) best.pop();
+            if (best.size() >= limit) {
+              bound.store(best.top(), std::memory_order_relaxed);
+              bound_set.store(true, std::memory_order_release);
+            }
           }
           return ++taken < per_stream_cap;
         });
-    if (!st.ok()) ThrowStatus(st);
+    if (!st.ok()) {
+      errors[si] = std::move(st);
+      failed = true;
+    }
+  });
+  for (const auto& w : workers) {
+    if (!w) continue;
+    storage::LogScanStats& to = ctx->scan_stats;
+    const storage::LogScanStats& from = w->scan_stats;
+    to.blocks_read += from.blocks_read;
+    to.blocks_skipped += from.blocks_skipped;
+    to.compressed_bytes += from.compressed_bytes;
+    to.decompressed_bytes += from.decompressed_bytes;
+    to.decompressed_lines += from.decompressed_lines;
+    to.head_bytes += from.head_bytes;
+    to.head_lines += from.head_lines;
+    if (ctx->stats) ctx->stats->post_filter_lines += w->post_filter_lines;
+  }
+  // The first failing stream in scan order (a timeout elsewhere may stop later streams).
+  for (absl::Status& e : errors) {
+    if (!e.ok() && e.code() != absl::StatusCode::kDeadlineExceeded) ThrowStatus(std::move(e));
+  }
+  for (absl::Status& e : errors) {
+    if (!e.ok()) ThrowStatus(std::move(e));
+  }
+  size_t total = 0;
+  for (const auto& v : per_stream) total += v.size();
+  std::vector<Candidate> candidates;
+  candidates.reserve(total);
+  for (auto& v : per_stream) {
+    for (Candidate& c : v) candidates.push_back(std::move(c));
   }
 
   std::sort(candidates.begin(), candidates.end(), [&](const Candidate& a, const Candidate& b) {

@@ -10,11 +10,11 @@ bool RewritesLine(const StageExpr& s) {
          s.kind == StageExpr::Kind::kUnpack;
 }
 
-absl::StatusOr<std::unique_ptr<Stage>> BuildStage(const StageExpr& s) {
+absl::StatusOr<std::unique_ptr<Stage>> BuildStage(const StageExpr& s, const std::vector<std::string>* json_labels) {
   switch (s.kind) {
     case StageExpr::Kind::kLineFilter: return MakeLineFilter(s.filter_op, s.terms);
     case StageExpr::Kind::kLogfmt: return MakeLogfmtParser(s.strict, s.keep_empty, s.params);
-    case StageExpr::Kind::kJson: return MakeJsonParser(s.params);
+    case StageExpr::Kind::kJson: return MakeJsonParser(s.params, json_labels);
     case StageExpr::Kind::kRegexp: return MakeRegexpParser(s.text);
     case StageExpr::Kind::kPattern: return MakePatternParser(s.text);
     case StageExpr::Kind::kUnpack: return MakeUnpackParser();
@@ -30,7 +30,8 @@ absl::StatusOr<std::unique_ptr<Stage>> BuildStage(const StageExpr& s) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const std::vector<StageExpr>& stages) {
+absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const std::vector<StageExpr>& stages,
+                                                        const std::vector<std::string>* json_labels) {
   // Stable reorder: each line filter moves left past label-only stages.
   std::vector<const StageExpr*> order;
   size_t barrier = 0;  // first index a line filter may move to
@@ -47,7 +48,7 @@ absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const std::vector<StageE
   }
   auto p = std::make_unique<Pipeline>();
   for (const StageExpr* s : order) {
-    auto st = BuildStage(*s);
+    auto st = BuildStage(*s, json_labels);
     if (!st.ok()) return st.status();
     p->Add(*std::move(st));
   }

@@ -16,7 +16,10 @@
 
 namespace otelbox::query::logql {
 
-absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const std::vector<StageExpr>& stages);
+// `json_labels`: parser hints for parameterless `| json` stages (MakeJsonParser's
+// only_labels); null extracts every field.
+absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const std::vector<StageExpr>& stages,
+                                                        const std::vector<std::string>* json_labels = nullptr);
 
 // The post-unwrap label filters as a pipeline.
 absl::StatusOr<std::unique_ptr<Pipeline>> BuildPostFilters(const UnwrapExpr& unwrap);
