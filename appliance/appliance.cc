@@ -138,12 +138,18 @@ absl::Status Appliance::Start() {
   ingest::IngestLimits limits;
   limits.max_body_bytes = config_.max_body_bytes;
   metrics_ingest_ = std::make_unique<ingest::MetricsIngest>(metric_store_.get(), &self_metrics_, limits);
-  promql_engine_ = std::make_unique<query::promql::Engine>(metric_store_.get(), query::promql::EngineOptions{});
+  query::promql::EngineOptions promql_options;
+  promql_options.timeout_ms = config_.query_timeout_ms;
+  promql_options.max_samples = config_.query_max_samples;
+  promql_options.lookback_delta_ms = config_.query_lookback_delta_ms;
+  promql_options.enable_experimental = config_.promql_experimental_functions;
+  promql_options.enable_delayed_name_removal = config_.promql_delayed_name_removal;
+  promql_engine_ = std::make_unique<query::promql::Engine>(metric_store_.get(), promql_options);
 
   router_ = std::make_unique<web::Router>();
   web::BuildInfo build_info;
   prometheus_api_ = std::make_unique<web::PrometheusApi>(metric_store_.get(), promql_engine_.get(),
-                                                         build_info, WallClockMs);
+                                                         build_info, WallClockMs, promql_options);
   prometheus_api_->Register(router_.get());
   web::RegisterIngestRoutes(router_.get(), metrics_ingest_.get());
   traces_ingest_ = std::make_unique<ingest::TracesIngest>(trace_store_.get(), &self_metrics_, limits);

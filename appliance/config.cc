@@ -3,8 +3,12 @@
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <iostream>
+#include <tuple>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
 #include "query/common/duration.h"
 
 namespace otelbox::appliance {
@@ -39,6 +43,9 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv, int* exit_code) {
   std::string http, grpc, otlp_http, retention = "15d", log_level = "info";
   std::string log_retention;  // empty: same as --retention
   std::string trace_retention;  // empty: same as --retention
+  std::string query_timeout = "2m";
+  std::string query_lookback_delta = "5m";
+  std::vector<std::string> features;
   po::options_description desc(
       "otelbox: OpenTelemetry Collector + Prometheus + Loki + Tempo in one binary.\n\n"
       "Usage: otelbox [flags]\n\nFlags");
@@ -70,7 +77,17 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv, int* exit_code) {
       ("http-threads", po::value(&cfg.http_threads)->default_value(0),
        "Threads serving HTTP; 0 means one per core.")
       ("max-body-bytes", po::value(&cfg.max_body_bytes)->default_value(cfg.max_body_bytes),
-       "Largest accepted request body, before and after decompression (413 above).");
+       "Largest accepted request body, before and after decompression (413 above).")
+      ("query.timeout", po::value(&query_timeout)->default_value(query_timeout),
+       "Longest a PromQL query may run (a request's own `timeout` can only lower it).")
+      ("query.max-samples", po::value(&cfg.query_max_samples)->default_value(cfg.query_max_samples),
+       "Most samples a PromQL query may hold in memory at once.")
+      ("query.lookback-delta", po::value(&query_lookback_delta)->default_value(query_lookback_delta),
+       "How far back an instant vector selector looks for the newest sample.")
+      ("enable-feature", po::value(&features)->composing(),
+       "Comma-separated Prometheus feature flags: promql-experimental-functions (experimental "
+       "functions and aggregations such as limitk, limit_ratio, sort_by_label, "
+       "mad_over_time, double_exponential_smoothing), promql-delayed-name-removal.");
   // clang-format on
   po::variables_map vm;
   try {
@@ -114,6 +131,29 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv, int* exit_code) {
     if (!trace_retention_ms.ok()) return trace_retention_ms.status();
     if (*trace_retention_ms <= 0) return absl::InvalidArgumentError("--trace-retention must be positive");
     cfg.trace_retention_ms = *trace_retention_ms;
+  }
+  for (auto [text, slot, name] :
+       {std::tuple{&query_timeout, &cfg.query_timeout_ms, "--query.timeout"},
+        std::tuple{&query_lookback_delta, &cfg.query_lookback_delta_ms, "--query.lookback-delta"}}) {
+    auto ms = query::ParseDuration(*text);
+    if (!ms.ok()) return ms.status();
+    if (*ms <= 0) return absl::InvalidArgumentError(std::string(name) + " must be positive");
+    *slot = *ms;
+  }
+  if (cfg.query_max_samples <= 0) return absl::InvalidArgumentError("--query.max-samples must be positive");
+  for (const std::string& list : features) {
+    for (absl::string_view part : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
+      std::string feature(absl::StripAsciiWhitespace(part));
+      if (feature == "promql-experimental-functions") {
+        cfg.promql_experimental_functions = true;
+      } else if (feature == "promql-delayed-name-removal") {
+        cfg.promql_delayed_name_removal = true;
+      } else {
+        return absl::InvalidArgumentError(
+            "unknown --enable-feature \"" + feature +
+            "\": want promql-experimental-functions or promql-delayed-name-removal");
+      }
+    }
   }
   if (!ParseLogLevel(log_level, &cfg.log_level)) {
     return absl::InvalidArgumentError("invalid --log-level \"" + log_level +

@@ -29,6 +29,12 @@ struct Config {
   bool wal_sync = false;
   int http_threads = 0;  // 0 = one per core
   size_t max_body_bytes = 64 << 20;
+  // PromQL, as Prometheus' --query.* flags and --enable-feature=promql-*.
+  int64_t query_timeout_ms = 120'000;
+  int64_t query_max_samples = 50'000'000;
+  int64_t query_lookback_delta_ms = 300'000;
+  bool promql_experimental_functions = false;
+  bool promql_delayed_name_removal = false;
 };
 
 // Parses argv. Returns std::nullopt-like "exit now" through `exit_code` for --help/--version

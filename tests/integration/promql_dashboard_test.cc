@@ -111,5 +111,26 @@ TEST_F(PromqlDashboardTest, ErrorsKeepPrometheusShapes) {
   EXPECT_NE(many.body.find("\"errorType\":\"execution\""), std::string::npos) << many.body;
 }
 
+// Experimental functions are refused unless the flag that Prometheus uses enables them.
+TEST(PromqlFeatureFlags, ExperimentalFunctionsNeedEnableFeature) {
+  const std::string query = "query=" + UrlEncode("sort_by_label(vector(1), \"a\")") + "&time=10";
+  const std::vector<std::pair<std::string, std::string>> form = {
+      {"Content-Type", "application/x-www-form-urlencoded"}};
+  OtelboxProcess plain({"--ephemeral"});
+  ASSERT_TRUE(plain.ok()) << plain.error();
+  auto refused = HttpRequest(plain.http(), "POST", "/api/v1/query", query, form);
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("is not enabled"), std::string::npos) << refused.body;
+
+  OtelboxProcess enabled({"--ephemeral", "--enable-feature=promql-experimental-functions"});
+  ASSERT_TRUE(enabled.ok()) << enabled.error();
+  auto ok = HttpRequest(enabled.http(), "POST", "/api/v1/query", query, form);
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_NE(ok.body.find("\"1\""), std::string::npos) << ok.body;
+
+  OtelboxProcess bad({"--ephemeral", "--enable-feature=no-such-feature"});
+  EXPECT_FALSE(bad.ok());
+}
+
 }  // namespace
 }  // namespace otelbox::testing
