@@ -1,7 +1,5 @@
 #include "tests/conformance/logql_runner.h"
 
-#include <stdlib.h>
-
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -19,30 +17,13 @@
 #include "storage/logs/log_store.h"
 #include "tests/conformance/logql_script.h"
 #include "tests/conformance/promql_text.h"
+#include "tests/conformance/temp_dir.h"
 
 namespace otelbox::conformance::logqltest {
 namespace {
 
 namespace logql = query::logql;
 constexpr std::string_view kTenant = "fake";
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "otelbox-logql-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 class Store {
  public:
@@ -101,7 +82,7 @@ class Store {
 
  private:
   Store() = default;
-  TempDir dir_;
+  TempDir dir_{"otelbox-logql"};
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<storage::LogStore> logs_;
   std::unique_ptr<logql::Engine> engine_;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tests/conformance/case_result.h"
 
 namespace otelbox::conformance::logqltest {
 
@@ -26,23 +27,8 @@ struct RunnerOptions {
   std::vector<std::string> only;
 };
 
-enum class Outcome { kPassed, kFailed };
-
-struct CaseResult {
-  std::string key;  // "file.logqltest:LINE"
-  int line = 0;
-  std::string query;
-  Outcome outcome = Outcome::kPassed;
-  std::string reason;  // one line, what the expectations file lists; empty when passed
-  std::string detail;  // longer explanation for --verbose
-};
-
-struct FileResult {
-  std::string file;  // base name
-  std::vector<CaseResult> cases;
-  std::vector<std::string> errors;  // script or setup errors outside eval blocks
-  int64_t wall_ms = 0;
-};
+// Cases and files are reported as conformance::CaseResult / FileResult (case_result.h);
+// LogQL cases are never kSkipped and carry no `feature`.
 
 absl::StatusOr<FileResult> RunScriptFile(const std::string& path, const RunnerOptions& options);
 

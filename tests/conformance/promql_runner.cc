@@ -1,7 +1,5 @@
 #include "tests/conformance/promql_runner.h"
 
-#include <stdlib.h>
-
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -24,6 +22,7 @@
 #include "storage/metrics/metric_store.h"
 #include "storage/model/sample.h"
 #include "tests/conformance/promql_script.h"
+#include "tests/conformance/temp_dir.h"
 
 namespace otelbox::conformance {
 namespace {
@@ -477,25 +476,6 @@ bool IsDurationArithmetic(const std::vector<Token>& t, size_t open, size_t close
 // ---------------------------------------------------------------------------------------
 // The store of one script (until `clear`).
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "otelbox-promql-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // The engine settings upstream's harness uses (FORMAT.md §14). EngineOptions is being
 // extended while the engine grows, so each field is set only if it exists.
 template <typename O>
@@ -551,7 +531,7 @@ class Store {
 
  private:
   Store() = default;
-  TempDir dir_;  // declared first: removed after the database is closed
+  TempDir dir_{"otelbox-promql"};  // declared first: removed after the database is closed
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<storage::MetricStore> metrics_;
   std::unique_ptr<query::promql::Engine> engine_;
@@ -762,7 +742,7 @@ CaseResult RunEval(const std::string& file, const EvalCmd& cmd, Store* store,
   CaseResult r;
   r.key = Cat(file, ":", cmd.line);
   r.line = cmd.line;
-  r.expr = cmd.expr;
+  r.query = cmd.expr;
   r.feature = GatedFeature(cmd.expr);
   auto fail = [&](std::string reason, std::string detail) {
     r.outcome = Outcome::kFailed;

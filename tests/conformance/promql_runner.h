@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tests/conformance/case_result.h"
 
 namespace otelbox::conformance {
 
@@ -36,25 +37,6 @@ struct RunnerOptions {
   bool range_cross_check = true;
   // Only evaluate these cases ("file:line"); empty = all.
   std::vector<std::string> only;
-};
-
-enum class Outcome { kPassed, kFailed, kSkipped };
-
-struct CaseResult {
-  std::string key;  // "file.test:LINE", LINE = the eval header's 1-based line
-  int line = 0;
-  std::string expr;
-  Outcome outcome = Outcome::kPassed;
-  std::string reason;   // one line; empty when passed
-  std::string detail;   // multi-line explanation for --verbose
-  std::string feature;  // experimental/gated construct used, e.g. "limitk"; empty if none
-};
-
-struct FileResult {
-  std::string file;  // base name
-  std::vector<CaseResult> cases;
-  std::vector<std::string> errors;  // script or setup errors outside eval blocks
-  int64_t wall_ms = 0;
 };
 
 // Reads, parses and runs one script. Errors only when the file cannot be read or a store

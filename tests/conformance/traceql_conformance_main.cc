@@ -5,7 +5,8 @@
 // and is refused with "not yet supported". `valid` and `unsupported` queries also make a
 // print -> parse round trip that must print the same text again, and every `valid` query
 // must execute (search or metrics) without error over a small trace. Known failures are
-// listed, with a reason, in traceql_expectations.txt.
+// listed, with a reason, in traceql_expectations.txt (read by conformance_harness's
+// Expectations, keyed by "<category>\t<query as written>").
 //
 // Usage: traceql_conformance --examples <test_examples.yaml> [--expectations <file>]
 //                            [--verbose]
@@ -16,13 +17,13 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "query/traceql/engine.h"
 #include "query/traceql/parser.h"
+#include "tests/conformance/conformance_harness.h"
 
 namespace {
 
@@ -122,23 +123,6 @@ bool LoadExamples(const std::string& path, std::vector<Example>* out, std::strin
     out->push_back(std::move(ex));
   }
   return true;
-}
-
-// Lines "<category>\t<raw yaml scalar>\t# reason"; '#' lines and blank lines are comments.
-std::set<std::pair<std::string, std::string>> LoadExpectations(const std::string& path) {
-  std::set<std::pair<std::string, std::string>> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    size_t t1 = line.find('\t');
-    if (t1 == std::string::npos) continue;
-    size_t t2 = line.find('\t', t1 + 1);
-    out.insert({line.substr(0, t1), line.substr(t1 + 1, t2 == std::string::npos
-                                                           ? std::string::npos
-                                                           : t2 - t1 - 1)});
-  }
-  return out;
 }
 
 // "" when the outcome is the one the category asks for, else what happened.
@@ -263,23 +247,23 @@ std::string Execute(const Example& ex) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  using otelbox::conformance::Expectations;
   std::string examples_path, expectations_path;
   bool verbose = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--examples" && i + 1 < argc) examples_path = argv[++i];
-    else if (a == "--expectations" && i + 1 < argc) expectations_path = argv[++i];
-    else if (a == "--verbose") verbose = true;
-    else {
-      std::cerr << "usage: traceql_conformance --examples FILE [--expectations FILE] [--verbose]\n";
-      return 2;
-    }
+  otelbox::conformance::Flags flags;
+  flags.String("--examples", &examples_path);
+  flags.String("--expectations", &expectations_path);
+  flags.Switch("--verbose", &verbose);
+  std::string bad;
+  if (!flags.Parse(argc, argv, &bad)) {
+    std::cerr << "usage: traceql_conformance --examples FILE [--expectations FILE] [--verbose]\n";
+    return 2;
   }
   std::ifstream probe(examples_path);
   if (examples_path.empty() || !probe) {
     std::cout << "traceql_conformance: " << examples_path
               << " not found (../shared missing?): skipped\n";
-    return 77;
+    return otelbox::conformance::kExitSkipped;
   }
   std::vector<Example> examples;
   std::string error;
@@ -287,15 +271,18 @@ int main(int argc, char** argv) {
     std::cerr << "traceql_conformance: " << error << "\n";
     return 1;
   }
-  auto expected = expectations_path.empty() ? decltype(LoadExpectations("")){}
-                                            : LoadExpectations(expectations_path);
+  // Lines "<category>\t<raw yaml scalar>\t# reason", keyed by "<category>\t<raw>".
+  Expectations expected;
+  if (!expectations_path.empty()) {
+    expected = Expectations::Read(expectations_path, otelbox::conformance::KeyUpToSecondTab);
+  }
 
   std::map<std::string, std::pair<int, int>> counts;  // category -> (passed, total)
   int unexpected = 0, known = 0, fixed = 0;
   auto record = [&](const std::string& category, const Example& ex, const std::string& why) {
     auto& c = counts[category];
     ++c.second;
-    bool listed = expected.count({category, ex.raw}) > 0;
+    bool listed = expected.contains(category + "\t" + ex.raw);
     if (why.empty()) {
       ++c.first;
       if (listed) {

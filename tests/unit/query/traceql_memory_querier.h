@@ -168,10 +168,13 @@ class MemoryTraceQuerier : public storage::TraceQuerier {
     return Compare(FromAttr(v), c);
   }
 
+  template <typename List, typename Pred>
+  static bool AnyOf(const List& list, Pred pred) {
+    return std::any_of(list.begin(), list.end(), pred);
+  }
+
   static bool AnyIn(const storage::AttributeList& list, const storage::SpanCondition& c) {
-    for (const auto& kv : list)
-      if (kv.key == c.key && ValueMatches(kv.value, c)) return true;
-    return false;
+    return AnyOf(list, [&](const auto& kv) { return kv.key == c.key && ValueMatches(kv.value, c); });
   }
 
   static bool Matches(const storage::Span& s, const std::vector<storage::Span>& trace,
@@ -184,13 +187,9 @@ class MemoryTraceQuerier : public storage::TraceQuerier {
       case TraceScope::kResource: return s.resource && AnyIn(s.resource->attributes, c);
       case TraceScope::kInstrumentation: return s.scope && AnyIn(s.scope->attributes, c);
       case TraceScope::kEvent:
-        for (const auto& e : s.events)
-          if (AnyIn(e.attributes, c)) return true;
-        return false;
+        return AnyOf(s.events, [&](const auto& e) { return AnyIn(e.attributes, c); });
       case TraceScope::kLink:
-        for (const auto& l : s.links)
-          if (AnyIn(l.attributes, c)) return true;
-        return false;
+        return AnyOf(s.links, [&](const auto& l) { return AnyIn(l.attributes, c); });
       case TraceScope::kIntrinsic:
         break;
     }
@@ -224,17 +223,11 @@ class MemoryTraceQuerier : public storage::TraceQuerier {
         return false;
       }
       case Intrinsic::kEventName:
-        for (const auto& e : s.events)
-          if (Compare(e.name, c)) return true;
-        return false;
+        return AnyOf(s.events, [&](const auto& e) { return Compare(e.name, c); });
       case Intrinsic::kLinkTraceId:
-        for (const auto& l : s.links)
-          if (Compare(Hex(l.trace_id.data(), 16), c)) return true;
-        return false;
+        return AnyOf(s.links, [&](const auto& l) { return Compare(Hex(l.trace_id.data(), 16), c); });
       case Intrinsic::kLinkSpanId:
-        for (const auto& l : s.links)
-          if (Compare(Hex(l.span_id.data(), 8), c)) return true;
-        return false;
+        return AnyOf(s.links, [&](const auto& l) { return Compare(Hex(l.span_id.data(), 8), c); });
       case Intrinsic::kScopeName: return s.scope && Compare(s.scope->name, c);
       case Intrinsic::kScopeVersion: return s.scope && Compare(s.scope->version, c);
       case Intrinsic::kNone: return true;
