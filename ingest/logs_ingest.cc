@@ -194,31 +194,13 @@ LogsIngest::LogsIngest(storage::LogAppender* appender, SelfMetrics* metrics, Ing
 LogsIngest::~LogsIngest() = default;
 
 IngestReply LogsIngest::HandleLokiPush(const IngestRequest& request) {
-  IngestReply reply;
-  try {
-    reply = impl_->LokiPush(request);
-  } catch (const std::exception& e) {
-    LogError(absl::StrCat("loki push ingest failed: ", e.what()));
-    reply = TextReply(500, "internal error");
-  } catch (...) {
-    LogError("loki push ingest failed: unknown exception");
-    reply = TextReply(500, "internal error");
-  }
+  IngestReply reply = otlp::GuardedReply("loki push ingest", [&] { return impl_->LokiPush(request); });
   impl_->CountRequest("loki_push", absl::StrCat(reply.status));
   return reply;
 }
 
 IngestReply LogsIngest::HandleOtlpHttp(const IngestRequest& request) {
-  IngestReply reply;
-  try {
-    reply = impl_->OtlpHttp(request);
-  } catch (const std::exception& e) {
-    LogError(absl::StrCat("otlp http logs ingest failed: ", e.what()));
-    reply = TextReply(500, "internal error");
-  } catch (...) {
-    LogError("otlp http logs ingest failed: unknown exception");
-    reply = TextReply(500, "internal error");
-  }
+  IngestReply reply = otlp::GuardedReply("otlp http logs ingest", [&] { return impl_->OtlpHttp(request); });
   impl_->CountRequest("otlp_http_logs", absl::StrCat(reply.status));
   return reply;
 }

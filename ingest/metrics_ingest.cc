@@ -161,31 +161,13 @@ MetricsIngest::MetricsIngest(storage::MetricAppender* appender, SelfMetrics* met
 MetricsIngest::~MetricsIngest() = default;
 
 IngestReply MetricsIngest::HandleOtlpHttp(const IngestRequest& request) {
-  IngestReply reply;
-  try {
-    reply = impl_->OtlpHttp(request);
-  } catch (const std::exception& e) {
-    LogError(absl::StrCat("otlp http metrics ingest failed: ", e.what()));
-    reply = TextReply(500, "internal error");
-  } catch (...) {
-    LogError("otlp http metrics ingest failed: unknown exception");
-    reply = TextReply(500, "internal error");
-  }
+  IngestReply reply = otlp::GuardedReply("otlp http metrics ingest", [&] { return impl_->OtlpHttp(request); });
   impl_->CountRequest("otlp_http", absl::StrCat(reply.status));
   return reply;
 }
 
 IngestReply MetricsIngest::HandleRemoteWrite(const IngestRequest& request) {
-  IngestReply reply;
-  try {
-    reply = impl_->RemoteWrite(request);
-  } catch (const std::exception& e) {
-    LogError(absl::StrCat("remote_write ingest failed: ", e.what()));
-    reply = TextReply(500, "internal error");
-  } catch (...) {
-    LogError("remote_write ingest failed: unknown exception");
-    reply = TextReply(500, "internal error");
-  }
+  IngestReply reply = otlp::GuardedReply("remote_write ingest", [&] { return impl_->RemoteWrite(request); });
   impl_->CountRequest("remote_write", absl::StrCat(reply.status));
   return reply;
 }

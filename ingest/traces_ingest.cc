@@ -28,19 +28,6 @@ using otlp::MessageReply;
 using otlp::StatusReply;
 using otlp::TextReply;
 
-// Calls `fn`; an escaping exception becomes a 500 (no input may crash the process).
-template <typename Fn>
-IngestReply Guarded(std::string_view what, Fn&& fn) {
-  try {
-    return fn();
-  } catch (const std::exception& e) {
-    LogError(absl::StrCat(AbslView(what), " failed: ", e.what()));
-  } catch (...) {
-    LogError(absl::StrCat(AbslView(what), " failed: unknown exception"));
-  }
-  return TextReply(500, "internal error");
-}
-
 }  // namespace
 
 struct TracesIngest::Impl {
@@ -145,13 +132,13 @@ TracesIngest::TracesIngest(storage::SpanAppender* appender, SelfMetrics* metrics
 TracesIngest::~TracesIngest() = default;
 
 IngestReply TracesIngest::HandleOtlpHttp(const IngestRequest& request) {
-  IngestReply reply = Guarded("otlp http traces ingest", [&] { return impl_->OtlpHttp(request); });
+  IngestReply reply = otlp::GuardedReply("otlp http traces ingest", [&] { return impl_->OtlpHttp(request); });
   impl_->CountRequest("otlp_http_traces", absl::StrCat(reply.status));
   return reply;
 }
 
 IngestReply TracesIngest::HandleZipkin(const IngestRequest& request) {
-  IngestReply reply = Guarded("zipkin ingest", [&] { return impl_->Zipkin(request); });
+  IngestReply reply = otlp::GuardedReply("zipkin ingest", [&] { return impl_->Zipkin(request); });
   impl_->CountRequest("zipkin", absl::StrCat(reply.status));
   return reply;
 }

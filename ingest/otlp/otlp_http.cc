@@ -2,8 +2,11 @@
 
 #include <google/protobuf/message.h>
 
+#include <exception>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "google/rpc/status.pb.h"
 #include "ingest/compression.h"
 #include "ingest/otlp/otlp_json.h"
@@ -51,6 +54,17 @@ IngestReply TextReply(int status, std::string message) {
   reply.body = std::move(message);
   if (!reply.body.empty() && reply.body.back() != '\n') reply.body.push_back('\n');
   return reply;
+}
+
+IngestReply GuardedReply(std::string_view what, const std::function<IngestReply()>& handler) {
+  try {
+    return handler();
+  } catch (const std::exception& e) {
+    LogError(absl::StrCat(AbslView(what), " failed: ", e.what()));
+  } catch (...) {
+    LogError(absl::StrCat(AbslView(what), " failed: unknown exception"));
+  }
+  return TextReply(500, "internal error");
 }
 
 IngestReply MessageReply(int status, OtlpEncoding enc, const google::protobuf::Message& message) {

@@ -3,6 +3,7 @@
 // negotiation, size limit, admission, Content-Encoding, protobuf-or-JSON decoding, and
 // replies encoded like the request, as the OpenTelemetry Collector's receiver answers.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,10 @@ int HttpStatusFor(absl::StatusCode code);
 
 // text/plain reply; a trailing newline is added when missing.
 IngestReply TextReply(int status, std::string message);
+
+// Runs an HTTP ingest handler; an escaping exception is logged as "<what> failed: ..." and
+// becomes a 500, so that no input can take the process down.
+IngestReply GuardedReply(std::string_view what, const std::function<IngestReply()>& handler);
 // `message` serialised like the request was encoded (protobuf or OTLP/JSON).
 IngestReply MessageReply(int status, OtlpEncoding enc, const google::protobuf::Message& message);
 // A google.rpc.Status body encoded like the request.
