@@ -97,6 +97,11 @@ struct TraceFetchRequest {
   // still one visit per trace (a scan buffering over ~2M candidate spans flushes early,
   // and only then may a trace be visited again).
   bool whole_traces = true;
+  // With whole_traces = false: visit the traces of the head, then of each search block,
+  // as each is scanned, so that a caller that stops at a limit ends the scan early. A
+  // trace whose candidates lie in several blocks (or the head and a block) is then
+  // visited once per block, each time with different spans.
+  bool visit_per_block = false;
 };
 
 struct FetchedTrace {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "query/traceql/evaluator.h"
@@ -145,17 +146,25 @@ absl::StatusOr<SearchResponse> Engine::Search(std::string_view tenant,
   fetch.conditions = plan.conditions;
   fetch.all_conditions = plan.all_conditions;
   fetch.whole_traces = plan.needs_whole_trace;
+  // Without most_recent any `limit` matches answer (as in Tempo): let the scan stop at
+  // the first blocks that give them.
+  fetch.visit_per_block = !most_recent;
 
   bool timed_out = false;
   storage::TraceFetchStats stats;
+  std::set<storage::TraceId> answered;
   auto visit = [&](storage::FetchedTrace&& ft) -> bool {
     if (deadline.Passed()) {
       timed_out = true;
       return false;
     }
+    // Candidate-only fetches may visit a trace again (once per search block holding its
+    // candidates): the first visit that matches answers for the trace.
+    if (!plan.needs_whole_trace && answered.count(ft.trace_id)) return true;
     TraceView view(ft.spans, plan.needs_structure);
     std::vector<Spanset> sets = eval.Run(view);
     if (sets.empty()) return true;
+    if (!plan.needs_whole_trace) answered.insert(ft.trace_id);
     SearchTrace st;
     st.trace_id = ft.trace_id;
     FillTraceMetadata(view, &st);

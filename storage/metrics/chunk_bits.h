@@ -87,6 +87,26 @@ class BitReader {
     return true;
   }
 
+  // The wrapping sum of the next `n` values of `nbits` bits each (0..64), consumed.
+  // REQUIRES: n * nbits bits remain.
+  uint64_t ConsumeSum(int nbits, size_t n) {
+    uint64_t sum = 0;
+    if (nbits == 0) return 0;
+    if (nbits > 56) {
+      for (size_t i = 0; i < n; ++i) {
+        uint64_t v = 0;
+        Read(nbits, &v);
+        sum += v;
+      }
+      return sum;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      sum += Peek(nbits);
+      pos_ += nbits;
+    }
+    return sum;
+  }
+
  private:
   // REQUIRES: 1 <= nbits <= 56 and nbits bits remain.
   uint64_t Peek(int nbits) const {

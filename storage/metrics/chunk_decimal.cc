@@ -67,6 +67,15 @@ class ColumnReader {
     in->remove_prefix(bytes);
     return true;
   }
+  // True when every value of the column is `*value` (the column takes no bits).
+  bool Constant(int64_t* value) const {
+    *value = lo_;
+    return width_ == 0;
+  }
+  // The wrapping sum of the next `n` values, consumed. REQUIRES: n values remain.
+  int64_t ConsumeSum(size_t n) {
+    return static_cast<int64_t>(static_cast<uint64_t>(lo_) * n + bits_.ConsumeSum(width_, n));
+  }
   // REQUIRES: fewer than n values read (Init checked that they are all there).
   int64_t Next() {
     uint64_t offset = 0;
@@ -158,7 +167,21 @@ absl::Status DecodeDecimalChunkRange(std::string_view in, int64_t start_ms, int6
   }
   if (start_ms == std::numeric_limits<int64_t>::min()) out->reserve(out->size() + count - 1);
   uint64_t delta = static_cast<uint64_t>(first_delta);
-  for (uint64_t i = 1; i < count; ++i) {
+  uint64_t i = 1;
+  // A regular interval (every dod 0) puts sample i at t + i * delta: the samples before
+  // start_ms are skipped without walking the timestamps, and their mantissa deltas are
+  // only summed. An instant query reads the last minutes of a 2-hour chunk.
+  int64_t dod = 0;
+  if (start_ms > t && first_delta > 0 && dods.Constant(&dod) && dod == 0) {
+    // Samples 1..skip have t + i * delta < start_ms (no wrap: i * delta < start_ms - t).
+    const uint64_t gap = static_cast<uint64_t>(start_ms) - static_cast<uint64_t>(t);
+    const uint64_t skip = std::min<uint64_t>((gap - 1) / delta, count - 1);
+    t = static_cast<int64_t>(static_cast<uint64_t>(t) + skip * delta);
+    m = static_cast<int64_t>(static_cast<uint64_t>(m) +
+                             static_cast<uint64_t>(deltas.ConsumeSum(skip)));
+    i = skip + 1;
+  }
+  for (; i < count; ++i) {
     if (i >= 2) delta += static_cast<uint64_t>(dods.Next());
     t = static_cast<int64_t>(static_cast<uint64_t>(t) + delta);
     // Timestamps ascend within a chunk: nothing after end_ms is needed.

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <ctime>
 #include <limits>
+#include <iterator>
 #include <set>
+#include <thread>
 
 #include "common/log.h"
 #include "rocksdb/db.h"
@@ -23,6 +25,9 @@ namespace {
 constexpr int64_t kNoCutoff = std::numeric_limits<int64_t>::min();
 // Selects spanning fewer chunk windows than this read each window's raw merge operands.
 constexpr int64_t kOperandReadWindows = 3;
+// Selects matching at least this many series read them on two threads: below it a
+// thread's start costs more than it saves.
+constexpr size_t kParallelSelectSeries = 512;
 
 // RFC 3339 with milliseconds, UTC, as Prometheus prints timestamps in errors.
 std::string FormatTime(int64_t t_ms) {
@@ -134,6 +139,12 @@ void MergeNewerSamples(std::vector<Sample>* samples, const std::vector<Sample>& 
 
 enum class OperandRead { kDone, kNotFound, kNotFloat };
 
+// Buffers ReadFloatOperands reuses from one key to the next (one per reading thread).
+struct OperandScratch {
+  std::vector<rocksdb::PinnableSlice> operands = std::vector<rocksdb::PinnableSlice>(16);
+  std::vector<Sample> part;
+};
+
 // Reads one chunk key as its raw merge operands (oldest first; a folded base value comes
 // first) instead of letting RocksDB fold them: folding decodes every operand and encodes
 // the whole window again (twice: XOR and decimal) on each read, which was most of an
@@ -146,9 +157,10 @@ absl::StatusOr<OperandRead> ReadFloatOperands(rocksdb::DB* db, const rocksdb::Re
                                               rocksdb::ColumnFamilyHandle* cf,
                                               const std::string& key, int64_t start_ms,
                                               int64_t end_ms, const Labels& labels,
-                                              std::vector<Sample>* out) {
+                                              OperandScratch* scratch, std::vector<Sample>* out) {
   int count = 0;
-  std::vector<rocksdb::PinnableSlice> operands(16);
+  std::vector<rocksdb::PinnableSlice>& operands = scratch->operands;
+  for (rocksdb::PinnableSlice& o : operands) o.Reset();
   rocksdb::GetMergeOperandsOptions options;
   options.expected_max_number_of_operands = static_cast<int>(operands.size());
   rocksdb::Status s = db->GetMergeOperands(ro, cf, key, operands.data(), &options, &count);
@@ -162,7 +174,7 @@ absl::StatusOr<OperandRead> ReadFloatOperands(rocksdb::DB* db, const rocksdb::Re
   for (int i = 0; i < count; ++i) {
     if (!IsFloatChunk(operands[i].ToStringView())) return OperandRead::kNotFloat;
   }
-  std::vector<Sample> part;
+  std::vector<Sample>& part = scratch->part;
   for (int i = 0; i < count; ++i) {
     part.clear();
     if (auto st = DecodeChunkRange(operands[i].ToStringView(), start_ms, end_ms, &part); !st.ok()) {
@@ -519,7 +531,6 @@ absl::StatusOr<std::vector<SeriesData>> MetricStore::Select(std::string_view ten
     if (!from_head.empty()) head_samples.emplace(id, std::move(from_head));
   }
   SnapshotGuard snap(db_->db());
-  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(snap.ro(), db_->cf(ColumnFamily::kChunks)));
   // Short ranges (instant queries, recent panels) span few windows: those are read as raw
   // operands, point lookups being as cheap as seeks there; longer ranges scan.
   const int64_t first_window = ChunkWindowStart(start_ms);
@@ -527,74 +538,110 @@ absl::StatusOr<std::vector<SeriesData>> MetricStore::Select(std::string_view ten
   const uint64_t windows =
       (static_cast<uint64_t>(end_ms) - static_cast<uint64_t>(first_window)) / kChunkWindowMs + 1;
   const bool by_operands = windows < static_cast<uint64_t>(kOperandReadWindows);
-  for (auto& [id, labels] : series) {
-    SeriesData data;
-    bool read = false;
-    if (by_operands) {
-      read = true;
-      for (uint64_t k = 0; k < windows && read; ++k) {
-        const int64_t w = first_window + static_cast<int64_t>(k) * kChunkWindowMs;
-        auto r = ReadFloatOperands(db_->db(), snap.ro(), db_->cf(ColumnFamily::kChunks),
-                                   ChunkKey(tenant, id, w), start_ms, end_ms, labels,
-                                   &data.samples);
-        if (!r.ok()) return r.status();
-        if (*r == OperandRead::kNotFloat) {
-          data.samples.clear();
-          read = false;
+  std::vector<std::pair<uint64_t, Labels*>> todo;
+  todo.reserve(series.size());
+  for (auto& [id, labels] : series) todo.emplace_back(id, &labels);
+
+  // Reads the series todo[begin, end) into `out`. Each worker owns its iterator and
+  // scratch; the snapshot and the head samples are only read.
+  auto read_range = [&](size_t begin, size_t end, std::vector<SeriesData>* out) -> absl::Status {
+    std::unique_ptr<rocksdb::Iterator> it;
+    OperandScratch scratch;
+    for (size_t i = begin; i < end; ++i) {
+      const uint64_t id = todo[i].first;
+      Labels& labels = *todo[i].second;
+      SeriesData data;
+      bool read = false;
+      if (by_operands) {
+        read = true;
+        for (uint64_t k = 0; k < windows && read; ++k) {
+          const int64_t w = first_window + static_cast<int64_t>(k) * kChunkWindowMs;
+          auto r = ReadFloatOperands(db_->db(), snap.ro(), db_->cf(ColumnFamily::kChunks),
+                                     ChunkKey(tenant, id, w), start_ms, end_ms, labels,
+                                     &scratch, &data.samples);
+          if (!r.ok()) return r.status();
+          if (*r == OperandRead::kNotFloat) {
+            data.samples.clear();
+            read = false;
+          }
         }
       }
-    }
-    const std::string prefix = ChunkSeriesPrefix(tenant, id);
-    // A window starting before start_ms's window ends before start_ms.
-    if (!read) {
-      for (it->Seek(ChunkKey(tenant, id, first_window));
-           it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
-        std::string_view key_tenant;
-        uint64_t key_id;
-        int64_t window;
-        if (!ParseChunkKey(it->key().ToStringView(), &key_tenant, &key_id, &window)) {
-          return absl::DataLossError("corrupt chunk key");
+      // A window starting before start_ms's window ends before start_ms.
+      if (!read) {
+        if (it == nullptr) {
+          it.reset(db_->db()->NewIterator(snap.ro(), db_->cf(ColumnFamily::kChunks)));
         }
-        if (window > end_ms) break;
-        const std::string_view chunk = it->value().ToStringView();
-        if (!IsFloatChunk(chunk)) {
-          // Histogram or mixed chunk: decoded whole, then cut to the range.
-          ResolvedSamples decoded;
-          if (auto s = DecodeAnyChunk(chunk, &decoded); !s.ok()) {
+        const std::string prefix = ChunkSeriesPrefix(tenant, id);
+        for (it->Seek(ChunkKey(tenant, id, first_window));
+             it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
+          std::string_view key_tenant;
+          uint64_t key_id;
+          int64_t window;
+          if (!ParseChunkKey(it->key().ToStringView(), &key_tenant, &key_id, &window)) {
+            return absl::DataLossError("corrupt chunk key");
+          }
+          if (window > end_ms) break;
+          const std::string_view chunk = it->value().ToStringView();
+          if (!IsFloatChunk(chunk)) {
+            // Histogram or mixed chunk: decoded whole, then cut to the range.
+            ResolvedSamples decoded;
+            if (auto s = DecodeAnyChunk(chunk, &decoded); !s.ok()) {
+              LogError("series " + labels.ToString() + ": " + std::string(s.message()));
+            }
+            for (const Sample& s : decoded.floats) {
+              if (s.t_ms >= start_ms && s.t_ms <= end_ms) data.samples.push_back(s);
+            }
+            for (HistogramSample& h : decoded.histograms) {
+              if (h.t_ms >= start_ms && h.t_ms <= end_ms) data.histograms.push_back(std::move(h));
+            }
+            continue;
+          }
+          // Only [start_ms, end_ms] is materialised, and decoding stops past end_ms.
+          if (auto s = DecodeChunkRange(chunk, start_ms, end_ms, &data.samples); !s.ok()) {
             LogError("series " + labels.ToString() + ": " + std::string(s.message()));
           }
-          for (const Sample& s : decoded.floats) {
-            if (s.t_ms >= start_ms && s.t_ms <= end_ms) data.samples.push_back(s);
-          }
-          for (HistogramSample& h : decoded.histograms) {
-            if (h.t_ms >= start_ms && h.t_ms <= end_ms) data.histograms.push_back(std::move(h));
-          }
-          continue;
         }
-        // Only [start_ms, end_ms] is materialised, and decoding stops past end_ms.
-        if (auto s = DecodeChunkRange(chunk, start_ms, end_ms, &data.samples); !s.ok()) {
-          LogError("series " + labels.ToString() + ": " + std::string(s.message()));
+        if (!it->status().ok()) return ToAbslStatus(it->status(), "reading chunks");
+      }
+      if (auto h = head_samples.find(id); h != head_samples.end()) {
+        if (data.histograms.empty() && h->second.histograms().empty()) {
+          MergeNewerSamples(&data.samples, h->second.floats());
+        } else {
+          // The chunks' samples (one per timestamp) are older than every head write.
+          SampleWrites all;
+          all.AddFloats(data.samples.data(), data.samples.data() + data.samples.size());
+          all.AddHistograms(data.histograms.data(), data.histograms.data() + data.histograms.size());
+          all.AppendInRange(h->second, start_ms, end_ms);
+          ResolvedSamples resolved = all.Resolve();
+          data.samples = std::move(resolved.floats);
+          data.histograms = std::move(resolved.histograms);
         }
       }
-      if (!it->status().ok()) return ToAbslStatus(it->status(), "reading chunks");
+      if (data.samples.empty() && data.histograms.empty()) continue;
+      data.labels = std::move(labels);
+      out->push_back(std::move(data));
     }
-    if (auto h = head_samples.find(id); h != head_samples.end()) {
-      if (data.histograms.empty() && h->second.histograms().empty()) {
-        MergeNewerSamples(&data.samples, h->second.floats());
-      } else {
-        // The chunks' samples (one per timestamp) are older than every head write.
-        SampleWrites all;
-        all.AddFloats(data.samples.data(), data.samples.data() + data.samples.size());
-        all.AddHistograms(data.histograms.data(), data.histograms.data() + data.histograms.size());
-        all.AppendInRange(h->second, start_ms, end_ms);
-        ResolvedSamples resolved = all.Resolve();
-        data.samples = std::move(resolved.floats);
-        data.histograms = std::move(resolved.histograms);
-      }
-    }
-    if (data.samples.empty() && data.histograms.empty()) continue;
-    data.labels = std::move(labels);
-    result.push_back(std::move(data));
+    return absl::OkStatus();
+  };
+
+  // Many series: the second half is read on one more thread (RocksDB reads and chunk
+  // decoding are most of an instant query's time; bench/promql_bench). Two threads at
+  // most per Select, so a query can't take over the machine.
+  result.reserve(todo.size());
+  if (todo.size() < kParallelSelectSeries) {
+    if (auto s = read_range(0, todo.size(), &result); !s.ok()) return s;
+  } else {
+    const size_t half = todo.size() / 2;
+    std::vector<SeriesData> second;
+    second.reserve(todo.size() - half);
+    absl::Status second_status;
+    std::thread worker([&] { second_status = read_range(half, todo.size(), &second); });
+    absl::Status first_status = read_range(0, half, &result);
+    worker.join();
+    if (!first_status.ok()) return first_status;
+    if (!second_status.ok()) return second_status;
+    result.insert(result.end(), std::make_move_iterator(second.begin()),
+                  std::make_move_iterator(second.end()));
   }
   std::sort(result.begin(), result.end(),
             [](const SeriesData& a, const SeriesData& b) { return a.labels < b.labels; });

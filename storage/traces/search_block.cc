@@ -12,8 +12,29 @@ namespace {
 
 constexpr uint8_t kBlockVersion = 1;
 
+// Cheaper than std::hash<string_view> (murmur, byte loop) for the many short strings a
+// block hashes twice each (once to collect, once to look up the id).
+struct StringViewHash {
+  size_t operator()(std::string_view s) const {
+    uint64_t h = s.size() * 0x9E3779B97F4A7C15ULL;
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      h = (h ^ w) * 0xC2B2AE3D27D4EB4FULL;
+      h ^= h >> 31;
+    }
+    uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, s.size() - i);
+    h = (h ^ w) * 0xC2B2AE3D27D4EB4FULL;
+    h ^= h >> 29;
+    return static_cast<size_t>(h * 0xFF51AFD7ED558CCDULL ^ (h >> 32));
+  }
+};
+
 class Dictionary {
  public:
+  void Reserve(size_t n) { ids_.reserve(n); }
   void Add(std::string_view s) { ids_.emplace(s, 0); }
   void AddAttrs(const AttributeList& list) {
     for (const auto& kv : list) {
@@ -40,11 +61,12 @@ class Dictionary {
   uint32_t Id(std::string_view s) const { return ids_.at(s); }
 
  private:
-  std::unordered_map<std::string_view, uint32_t> ids_;
+  std::unordered_map<std::string_view, uint32_t, StringViewHash> ids_;
 };
 
 void PutAttrs(std::string* dst, const AttributeList& list, const Dictionary& dict) {
-  std::string tmp;
+  thread_local std::string tmp;  // reused: one encode per row
+  tmp.clear();
   PutVarint64(&tmp, list.size());
   for (const auto& kv : list) {
     PutVarint64(&tmp, dict.Id(kv.key));
@@ -93,6 +115,7 @@ bool GetU32(std::string_view* in, uint32_t* v) {
 
 std::string EncodeSearchBlock(const std::vector<const Span*>& spans) {
   Dictionary dict;
+  dict.Reserve(spans.size() * 2 + 64);
   std::unordered_map<const Resource*, uint64_t> res_ids;
   std::unordered_map<const InstrumentationScope*, uint64_t> scope_ids;
   std::vector<const Resource*> resources;

@@ -136,30 +136,67 @@ void ForEachTag(const Span& s, bool with_resource, Fn&& fn) {
   for (const auto& l : s.links) list(TagScopeByte::kLink, l.attributes);
 }
 
-// Intrinsic tag values of a span: (name, value).
+// Intrinsic tag values of a span: fn(name, type, value). Values are views into the span
+// (or static keywords): no copies on the ingest path.
 template <typename Fn>
 void ForEachIntrinsic(const Span& s, Fn&& fn) {
-  fn("name", TagValue{TagValueType::kString, s.name});
-  fn("status", TagValue{TagValueType::kStatus, StatusKeyword(s.status_code)});
-  fn("kind", TagValue{TagValueType::kKind, KindKeyword(s.kind)});
+  fn("name", TagValueType::kString, std::string_view(s.name));
+  fn("status", TagValueType::kStatus, std::string_view(StatusKeyword(s.status_code)));
+  fn("kind", TagValueType::kKind, std::string_view(KindKeyword(s.kind)));
   if (!s.status_message.empty()) {
-    fn("statusMessage", TagValue{TagValueType::kString, s.status_message});
+    fn("statusMessage", TagValueType::kString, std::string_view(s.status_message));
   }
   if (IsRoot(s.parent_span_id)) {
-    fn("rootName", TagValue{TagValueType::kString, s.name});
+    fn("rootName", TagValueType::kString, std::string_view(s.name));
     std::string_view svc = ServiceName(s);
-    if (!svc.empty()) fn("rootServiceName", TagValue{TagValueType::kString, std::string(svc)});
+    if (!svc.empty()) fn("rootServiceName", TagValueType::kString, svc);
   }
-  for (const auto& e : s.events) fn("event:name", TagValue{TagValueType::kString, e.name});
+  for (const auto& e : s.events) fn("event:name", TagValueType::kString, std::string_view(e.name));
   if (s.scope) {
     if (!s.scope->name.empty()) {
-      fn("instrumentation:name", TagValue{TagValueType::kString, s.scope->name});
+      fn("instrumentation:name", TagValueType::kString, std::string_view(s.scope->name));
     }
     if (!s.scope->version.empty()) {
-      fn("instrumentation:version", TagValue{TagValueType::kString, s.scope->version});
+      fn("instrumentation:version", TagValueType::kString, std::string_view(s.scope->version));
     }
   }
 }
+
+// A 64-bit fingerprint of a tag row, computed from its parts without building the key:
+// the ingest path checks every tag of every span against what was written, and only new
+// ones pay for a key. Collisions (a new row taken for a written one, ~1e-13 per row at a
+// million remembered rows) would only leave one value out of the tag-value lists.
+class TagFingerprint {
+ public:
+  explicit TagFingerprint(uint64_t seed) : h_(seed) {}
+  TagFingerprint& Add(uint64_t v) {
+    h_ = (h_ ^ (v * 0x9E3779B97F4A7C15ULL)) * 0xC2B2AE3D27D4EB4FULL;
+    h_ ^= h_ >> 29;
+    return *this;
+  }
+  TagFingerprint& Add(std::string_view s) {
+    Add(s.size());
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      Add(w);
+    }
+    uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, s.size() - i);
+    return Add(w);
+  }
+  uint64_t Finish() const {
+    uint64_t h = h_;
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    return h;
+  }
+
+ private:
+  uint64_t h_;
+};
 
 TagScopeByte ScopeByteOf(TraceScope s) {
   switch (s) {
@@ -319,17 +356,23 @@ absl::Status TraceStore::ReplayHeadLog() {
 }
 
 void TraceStore::CollectTags(std::string_view tenant, const std::vector<const Span*>& spans,
-                             std::vector<std::string>* keys) {
-  std::vector<std::string> candidates;
-  std::set<std::pair<const void*, uint32_t>> seen_resources;
-  auto add = [&](uint32_t day, TagScopeByte scope, std::string_view name, const TagValue* v) {
-    if (name.empty()) return;
-    if (v == nullptr || v->value.size() > options_.max_tag_value_bytes) {
-      candidates.push_back(TagKey(tenant, day, scope, name, 0, ""));
-    } else {
-      candidates.push_back(TagKey(tenant, day, scope, name, TypeByte(v->type), v->value));
-    }
+                             std::vector<std::string>* keys, std::vector<uint64_t>* fingerprints) {
+  // One candidate per tag of every span, fingerprinted; keys are built only for the
+  // fingerprints not seen before (a handful per request once the day's values are known).
+  struct Candidate {
+    uint64_t fp;
+    uint32_t day;
+    TagScopeByte scope;
+    std::string_view name;
+    const AttributeValue* attr;  // null: an intrinsic, (type, value) below
+    TagValueType type;
+    std::string_view value;
   };
+  std::vector<Candidate> candidates;
+  candidates.reserve(spans.size() * 12);
+  const uint64_t tenant_fp = TagFingerprint(0x7a67).Add(tenant).Finish();
+  const size_t max_bytes = options_.max_tag_value_bytes;
+  std::set<std::pair<const void*, uint32_t>> seen_resources;
   for (const Span* s : spans) {
     const uint32_t day = static_cast<uint32_t>(s->start_time_unix_nano / kNsPerDay);
     const bool new_resource =
@@ -337,35 +380,61 @@ void TraceStore::CollectTags(std::string_view tenant, const std::vector<const Sp
         seen_resources.emplace(s->scope.get(), day).second;
     ForEachTag(*s, new_resource,
                [&](TagScopeByte scope, std::string_view name, const AttributeValue* value) {
-                 TagValue tv;
-                 add(day, scope, name, TagValueOf(*value, &tv) ? &tv : nullptr);
+                 if (name.empty()) return;
+                 TagFingerprint fp(tenant_fp);
+                 fp.Add(day).Add(static_cast<uint64_t>(scope)).Add(name);
+                 // The type byte the row will carry (0: name only), then the value's bits.
+                 const auto& v = value->value;
+                 if (const auto* str = std::get_if<std::string>(&v); str && str->size() <= max_bytes) {
+                   fp.Add(TypeByte(TagValueType::kString)).Add(*str);
+                 } else if (const auto* i = std::get_if<int64_t>(&v)) {
+                   fp.Add(TypeByte(TagValueType::kInt)).Add(static_cast<uint64_t>(*i));
+                 } else if (const auto* d = std::get_if<double>(&v)) {
+                   uint64_t bits;
+                   std::memcpy(&bits, d, 8);
+                   fp.Add(TypeByte(TagValueType::kDouble)).Add(bits);
+                 } else if (const auto* b = std::get_if<bool>(&v)) {
+                   fp.Add(TypeByte(TagValueType::kBool)).Add(*b ? 1 : 0);
+                 } else {
+                   fp.Add(0);
+                 }
+                 candidates.push_back({fp.Finish(), day, scope, name, value, {}, {}});
                });
-    ForEachIntrinsic(*s, [&](std::string_view name, const TagValue& v) {
-      add(day, TagScopeByte::kIntrinsic, name, &v);
+    ForEachIntrinsic(*s, [&](std::string_view name, TagValueType type, std::string_view value) {
+      TagFingerprint fp(tenant_fp);
+      fp.Add(day).Add(static_cast<uint64_t>(TagScopeByte::kIntrinsic)).Add(name);
+      if (value.size() <= max_bytes) {
+        fp.Add(TypeByte(type)).Add(value);
+      } else {
+        fp.Add(0);
+      }
+      candidates.push_back({fp.Finish(), day, TagScopeByte::kIntrinsic, name, nullptr, type, value});
     });
   }
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   std::lock_guard lock(tags_mu_);
   // A bounded memory of what was written; forgetting only costs idempotent rewrites.
   if (tags_written_.size() > 1'000'000) tags_written_.clear();
   if (tag_value_counts_.size() > 100'000) tag_value_counts_.clear();
-  for (auto& key : candidates) {
-    if (tags_written_.count(key)) continue;
-    // The name part of the key: everything up to the type byte.
-    uint32_t day;
-    TagScopeByte scope;
-    std::string_view name, value;
-    uint8_t type;
-    if (!ParseTagKey(key, &day, &scope, &name, &type, &value)) continue;
-    if (type != 0) {
-      const size_t name_len = key.size() - value.size() - 1;
-      size_t& count = tag_value_counts_[key.substr(0, name_len)];
+  for (const Candidate& c : candidates) {
+    // Remembered whether written or refused (per-name value cap): either way not again.
+    if (!tags_written_.insert(c.fp).second) continue;
+    TagValue tv;
+    bool typed;
+    if (c.attr != nullptr) {
+      typed = TagValueOf(*c.attr, &tv);
+    } else {
+      tv = TagValue{c.type, std::string(c.value)};
+      typed = true;
+    }
+    if (!typed || tv.value.size() > max_bytes) {
+      keys->push_back(TagKey(tenant, c.day, c.scope, c.name, 0, ""));
+    } else {
+      size_t& count = tag_value_counts_[TagNamePrefix(tenant, c.day, c.scope, c.name)];
       if (count >= options_.max_tag_values_per_name) continue;
       ++count;
+      keys->push_back(TagKey(tenant, c.day, c.scope, c.name, TypeByte(tv.type), tv.value));
     }
-    tags_written_.insert(key);
-    keys->push_back(std::move(key));
+    fingerprints->push_back(c.fp);
   }
 }
 
@@ -418,7 +487,8 @@ absl::StatusOr<SpanAppendStats> TraceStore::Append(std::string_view tenant, cons
     groups.push_back(std::move(g));
   }
   std::vector<std::string> tag_keys;
-  CollectTags(tenant, accepted, &tag_keys);
+  std::vector<uint64_t> tag_fps;
+  CollectTags(tenant, accepted, &tag_keys, &tag_fps);
   for (const auto& k : tag_keys) {
     auto st = wb.Put(db_->cf(ColumnFamily::kTraceTags), k, rocksdb::Slice());
     if (!st.ok()) return ToAbslStatus(st, "building the span batch");
@@ -431,7 +501,7 @@ absl::StatusOr<SpanAppendStats> TraceStore::Append(std::string_view tenant, cons
   if (auto st = db_->db()->Write(wo, &wb); !st.ok()) {
     // Forget the tag rows: they were not written.
     std::lock_guard lock(tags_mu_);
-    for (const auto& k : tag_keys) tags_written_.erase(k);
+    for (uint64_t fp : tag_fps) tags_written_.erase(fp);
     return ToAbslStatus(st, "writing spans");
   }
   bool cut = false;
@@ -627,7 +697,8 @@ absl::Status TraceStore::FetchTraces(std::string_view tenant, const TraceFetchRe
   };
 
   // Partial traces: candidate spans per trace gathered across the head and every block so
-  // each trace is visited once; flushed early only past kMaxBufferedSpans.
+  // each trace is visited once (unless visit_per_block); flushed early past
+  // kMaxBufferedSpans.
   constexpr size_t kMaxBufferedSpans = 2'000'000;
   std::vector<std::pair<TraceId, std::vector<Span>>> partial;
   std::unordered_map<TraceId, size_t, TraceIdHash> partial_index;
@@ -675,6 +746,7 @@ absl::Status TraceStore::FetchTraces(std::string_view tenant, const TraceFetchRe
     if (buffered >= kMaxBufferedSpans) flush_partial();
   }
   if (!error.ok()) return error;
+  if (request.visit_per_block) flush_partial();
   if (stop) return absl::OkStatus();
 
   // Search blocks of the range, newest first. A block holds one hour of start times.
@@ -730,7 +802,7 @@ absl::Status TraceStore::FetchTraces(std::string_view tenant, const TraceFetchRe
     for (auto rit = block_traces.rbegin(); rit != block_traces.rend() && !stop; ++rit) {
       if (!emit_whole(*rit)) stop = true;
     }
-    if (buffered >= kMaxBufferedSpans) flush_partial();
+    if (request.visit_per_block || buffered >= kMaxBufferedSpans) flush_partial();
   }
   if (!error.ok()) return error;
   if (!stop) flush_partial();
@@ -775,8 +847,8 @@ absl::Status TraceStore::ScanTags(std::string_view tenant, const TagRequest& req
             });
           } else if (request.intrinsic != Intrinsic::kNone) {
             if (intrinsic == nullptr) return false;
-            ForEachIntrinsic(s, [&](std::string_view name, const TagValue& v) {
-              if (name == intrinsic) value_set.emplace(v.type, v.value);
+            ForEachIntrinsic(s, [&](std::string_view name, TagValueType type, std::string_view v) {
+              if (name == intrinsic) value_set.emplace(type, std::string(v));
             });
           } else {
             ForEachTag(s, true, [&](TagScopeByte scope, std::string_view name, const AttributeValue* value) {

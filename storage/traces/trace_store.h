@@ -105,9 +105,10 @@ class TraceStore final : public SpanAppender, public TraceQuerier {
   uint64_t NextSeq();
   uint64_t CutoffNs() const;
   uint64_t NowNs() const;
-  // Adds the tag rows of `spans` not yet written to `batch_puts`.
+  // Adds the keys of the tag rows of `spans` not yet written to `keys`, and their
+  // fingerprints (now remembered as written) to `fingerprints`.
   void CollectTags(std::string_view tenant, const std::vector<const Span*>& spans,
-                   std::vector<std::string>* keys);
+                   std::vector<std::string>* keys, std::vector<uint64_t>* fingerprints);
   // Span-scan variant of TagNames/TagValues when a filter is given.
   absl::Status ScanTags(std::string_view tenant, const TagRequest& request, ScopedTagNames* names,
                         std::vector<TagValue>* values);
@@ -126,7 +127,8 @@ class TraceStore final : public SpanAppender, public TraceQuerier {
   uint64_t last_seq_ ABSL_GUARDED_BY(seq_mu_) = 0;
 
   std::mutex tags_mu_;
-  std::unordered_set<std::string> tags_written_ ABSL_GUARDED_BY(tags_mu_);
+  // Fingerprints of the tag rows written (or refused by the per-name cap).
+  std::unordered_set<uint64_t> tags_written_ ABSL_GUARDED_BY(tags_mu_);
   std::unordered_map<std::string, size_t> tag_value_counts_ ABSL_GUARDED_BY(tags_mu_);
 
   std::mutex cut_mu_;  // one cut at a time

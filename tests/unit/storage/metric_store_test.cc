@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -208,6 +209,47 @@ TEST_F(MetricStoreTest, ShortSelectsOverUnfoldedOperandsMatchScans) {
       auto got = Select({Eq("__name__", "up")}, from, to);
       ASSERT_EQ(got.size(), 1u) << from << " " << compacted;
       EXPECT_EQ(got[0].samples, cut(from, to)) << from << " " << compacted;
+    }
+  }
+}
+
+// Selects over many series read them on two threads: the result must be what the
+// same series give one at a time (one series: one thread), in label order, with chunk
+// operands, head samples and series without samples in range mixed through the set.
+TEST_F(MetricStoreTest, SelectOverManySeriesMatchesSeriesOneAtATime) {
+  const int64_t w = ChunkWindowStart(kNowMs - kHourMs);
+  constexpr int kSeries = 1500;
+  auto labels = [](int i) {
+    return Labels{{"__name__", "m"}, {"i", std::to_string(i)}, {"parity", i % 2 ? "odd" : "even"}};
+  };
+  for (int flush = 0; flush < 3; ++flush) {
+    std::vector<SeriesSamples> batch;
+    for (int i = 0; i < kSeries; ++i) {
+      if (i % 7 == 3 && flush < 2) continue;  // only recent samples
+      std::vector<Sample> samples;
+      for (int k = 0; k < 20; ++k) samples.push_back({w + (flush * 20 + k) * 15000, i * 1.5 + flush * 20 + k});
+      batch.push_back(S(labels(i), std::move(samples)));
+    }
+    Write(B(std::move(batch)));
+    if (flush < 2) ASSERT_TRUE(store_->FlushHead().ok());  // the last stays in the head
+  }
+  const std::pair<int64_t, int64_t> ranges[] = {{w + 15000 * 35, w + 15000 * 45},
+                                                {w, w + 15000 * 10}, {w - kDay, w + kDay}};
+  for (auto [from, to] : ranges) {
+    auto all = Select({Eq("__name__", "m")}, from, to);
+    std::vector<SeriesData> want;
+    for (int i = 0; i < kSeries; ++i) {
+      auto one = Select({Eq("__name__", "m"), Eq("i", std::to_string(i))}, from, to);
+      ASSERT_LE(one.size(), 1u);
+      for (auto& s : one) want.push_back(std::move(s));
+    }
+    std::sort(want.begin(), want.end(),
+              [](const SeriesData& a, const SeriesData& b) { return a.labels < b.labels; });
+    ASSERT_EQ(all.size(), want.size()) << from;
+    ASSERT_GT(all.size(), 512u);
+    for (size_t i = 0; i < all.size(); ++i) {
+      EXPECT_EQ(all[i].labels, want[i].labels) << i;
+      EXPECT_EQ(all[i].samples, want[i].samples) << i;
     }
   }
 }

@@ -407,6 +407,43 @@ TEST_F(TraceStoreTest, PartialTracesAreVisitedOnceAcrossAppendsAndBlocks) {
   EXPECT_EQ(sizes, std::vector<size_t>{3});
 }
 
+// visit_per_block: a trace split over a block and the head is visited once per place,
+// with that place's spans, and a visitor that returns false ends the scan at once.
+TEST_F(TraceStoreTest, VisitPerBlockVisitsEachPlaceAndStopsEarly) {
+  const uint64_t t0 = kNowNs - 60'000 * kMs;
+  auto r = Res("svc");
+  Append({MakeSpan(r, Tid(1), 1, 0, "a", t0, kMs), MakeSpan(r, Tid(2), 4, 0, "x", t0, kMs)});
+  ASSERT_TRUE(store_->CutBlocks().ok());
+  Append({MakeSpan(r, Tid(1), 2, 1, "b", t0 + kMs, kMs), MakeSpan(r, Tid(1), 3, 1, "c", t0 + 2 * kMs, kMs)});
+
+  TraceFetchRequest req;
+  req.whole_traces = false;
+  req.visit_per_block = true;
+  std::vector<std::pair<int, size_t>> visits;  // (trace id, spans) per visit
+  auto st = store_->FetchTraces(kTenant, req, [&](FetchedTrace&& t) {
+    visits.emplace_back(t.trace_id[15], t.spans.size());
+    return true;
+  }, nullptr);
+  ASSERT_TRUE(st.ok()) << st;
+  size_t trace1_spans = 0;
+  int trace1_visits = 0, trace2_visits = 0;
+  for (auto [id, n] : visits) {
+    if (id == 1) trace1_spans += n, ++trace1_visits;
+    if (id == 2) ++trace2_visits;
+  }
+  EXPECT_EQ(trace1_visits, 2);  // once in the head, once in the block
+  EXPECT_EQ(trace1_spans, 3u);  // every candidate span exactly once overall
+  EXPECT_EQ(trace2_visits, 1);
+
+  int calls = 0;
+  st = store_->FetchTraces(kTenant, req, [&](FetchedTrace&&) {
+    ++calls;
+    return false;
+  }, nullptr);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(calls, 1);
+}
+
 TEST_F(TraceStoreTest, RestartReplaysHeadAndKeepsBlocks) {
   const uint64_t t0 = kNowNs - 60'000 * kMs;
   Append({MakeSpan(Res("a"), Tid(1), 1, 0, "x", t0, kMs)});
