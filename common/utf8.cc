@@ -41,4 +41,23 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+void AppendUtf8(std::string* out, uint32_t rune) {
+  if (rune > 0x10FFFF || (rune >= 0xD800 && rune <= 0xDFFF)) rune = 0xFFFD;
+  if (rune < 0x80) {
+    out->push_back(static_cast<char>(rune));
+  } else if (rune < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (rune >> 6)));
+    out->push_back(static_cast<char>(0x80 | (rune & 0x3F)));
+  } else if (rune < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (rune >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((rune >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (rune & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (rune >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((rune >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((rune >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (rune & 0x3F)));
+  }
+}
+
 }  // namespace otelbox

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace otelbox {
@@ -13,5 +14,9 @@ namespace otelbox {
 size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* rune);
 
 bool IsValidUtf8(std::string_view s);
+
+// Appends the UTF-8 form of `rune`, as Go's utf8.AppendRune: surrogates and code points
+// above U+10FFFF become U+FFFD.
+void AppendUtf8(std::string* out, uint32_t rune);
 
 }  // namespace otelbox

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "common/utf8.h"
+
 namespace otelbox::query::logql::internal {
 
 namespace {
@@ -50,24 +52,6 @@ size_t TokenEnd(std::string_view s, size_t i) {
     }
   }
   return s.size();
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 int Hex4(std::string_view s, size_t i) {
@@ -179,7 +163,7 @@ bool JsonUnescape(std::string_view raw, std::string* out) {
         } else if (r >= 0xDC00 && r < 0xE000) {
           r = 0xFFFD;
         }
-        AppendUtf8(r, out);
+        AppendUtf8(out, r);
         break;
       }
       default:

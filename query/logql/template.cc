@@ -9,6 +9,7 @@
 #include <re2/re2.h>
 
 #include "absl/status/status.h"
+#include "common/utf8.h"
 #include "query/logql/template_value.h"
 
 namespace otelbox::query::logql::internal {
@@ -88,24 +89,6 @@ class ParseError {
   int pos;
 };
 
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -157,7 +140,7 @@ bool GoUnescape(std::string_view body, char quote, std::string* out) {
           cp = cp * 16 + static_cast<uint32_t>(d);
         }
         if (cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) return false;
-        AppendUtf8(cp, out);
+        AppendUtf8(out, cp);
         i += n;
         break;
       }

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "absl/status/status.h"
+#include "common/utf8.h"
 #include "tests/conformance/promql_text.h"
 #include "query/common/duration.h"
 #include "query/promql/histogram_math.h"
@@ -192,24 +193,6 @@ absl::Status ParseFloatItem(std::string_view item, std::vector<SequenceValue>* o
     value += delta;  // repeated addition, as upstream does
   }
   return absl::OkStatus();
-}
-
-void EncodeUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 int HexValue(char c) {
@@ -636,7 +619,7 @@ absl::StatusOr<std::string> ParseQuoted(std::string_view text, size_t* pos) {
           out.push_back(static_cast<char>(v));  // a raw byte, as Go's \x does
         } else {
           if (v > 0x10FFFF || (v >= 0xD800 && v < 0xE000)) return Invalid("bad escape", text);
-          EncodeUtf8(v, &out);
+          AppendUtf8(&out, v);
         }
         break;
       }

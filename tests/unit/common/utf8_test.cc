@@ -19,5 +19,19 @@ TEST(Utf8Test, ValidAndInvalidLikeGo) {
   EXPECT_EQ(rune, 0x20ACu);
 }
 
+TEST(Utf8Test, AppendUtf8AsGoAppendRune) {
+  std::string s;
+  AppendUtf8(&s, 'a');
+  AppendUtf8(&s, 0xE9);     // é
+  AppendUtf8(&s, 0x20AC);   // €
+  AppendUtf8(&s, 0x1F600);  // 😀
+  EXPECT_EQ(s, "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
+  EXPECT_TRUE(IsValidUtf8(s));
+  std::string bad;
+  AppendUtf8(&bad, 0xD800);    // surrogate
+  AppendUtf8(&bad, 0x110000);  // beyond Unicode
+  EXPECT_EQ(bad, "\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
 }  // namespace
 }  // namespace otelbox
