@@ -210,17 +210,9 @@ std::unique_ptr<grpc::Service> LogsIngest::MakeGrpcService() {
   return otlp::NewGrpcLogsService(
       [impl](std::string_view tenant, const collector::ExportLogsServiceRequest& req)
           -> absl::StatusOr<otlp::ExportOutcome> {
-        absl::StatusOr<otlp::ExportOutcome> out = absl::InternalError("internal error");
-        try {
-          // UNAVAILABLE is OTLP's retryable backpressure code.
-          auto ticket = impl->admission.TryAcquire(req.ByteSizeLong() * kAdmissionBytesPerBodyByte);
-          out = ticket ? impl->ExportOtlp(tenant, req, "otlp_grpc_logs")
-                       : absl::UnavailableError(otlp::kOverloadedMessage);
-        } catch (const std::exception& e) {
-          LogError(absl::StrCat("otlp grpc logs ingest failed: ", e.what()));
-        } catch (...) {
-          LogError("otlp grpc logs ingest failed: unknown exception");
-        }
+        absl::StatusOr<otlp::ExportOutcome> out = otlp::AdmitAndExport(
+            "otlp grpc logs ingest", impl->admission, req.ByteSizeLong(),
+            [&] { return impl->ExportOtlp(tenant, req, "otlp_grpc_logs"); });
         impl->CountRequest("otlp_grpc_logs", absl::StatusCodeToString(out.status().code()));
         return out;
       });

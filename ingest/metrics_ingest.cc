@@ -177,18 +177,9 @@ std::unique_ptr<grpc::Service> MetricsIngest::MakeGrpcService() {
   return otlp::NewGrpcMetricsService(
       [impl](std::string_view tenant, const collector::ExportMetricsServiceRequest& req)
           -> absl::StatusOr<otlp::ExportOutcome> {
-        absl::StatusOr<otlp::ExportOutcome> out = absl::InternalError("internal error");
-        try {
-          // UNAVAILABLE is OTLP's retryable backpressure code (RESOURCE_EXHAUSTED is only
-          // retried with RetryInfo attached).
-          auto ticket = impl->Admit(req.ByteSizeLong());
-          out = ticket ? impl->ExportOtlp(tenant, req, "otlp_grpc")
-                       : absl::UnavailableError(kOverloaded);
-        } catch (const std::exception& e) {
-          LogError(absl::StrCat("otlp grpc metrics ingest failed: ", e.what()));
-        } catch (...) {
-          LogError("otlp grpc metrics ingest failed: unknown exception");
-        }
+        absl::StatusOr<otlp::ExportOutcome> out = otlp::AdmitAndExport(
+            "otlp grpc metrics ingest", impl->admission, req.ByteSizeLong(),
+            [&] { return impl->ExportOtlp(tenant, req, "otlp_grpc"); });
         impl->CountRequest("otlp_grpc", absl::StatusCodeToString(out.status().code()));
         return out;
       });

@@ -148,17 +148,9 @@ std::unique_ptr<grpc::Service> TracesIngest::MakeGrpcService() {
   return otlp::NewGrpcTracesService(
       [impl](std::string_view tenant, const collector::ExportTraceServiceRequest& req)
           -> absl::StatusOr<otlp::ExportOutcome> {
-        absl::StatusOr<otlp::ExportOutcome> out = absl::InternalError("internal error");
-        try {
-          // UNAVAILABLE is OTLP's retryable backpressure code.
-          auto ticket = impl->admission.TryAcquire(req.ByteSizeLong() * kAdmissionBytesPerBodyByte);
-          out = ticket ? impl->ExportOtlp(tenant, req, "otlp_grpc_traces")
-                       : absl::UnavailableError(otlp::kOverloadedMessage);
-        } catch (const std::exception& e) {
-          LogError(absl::StrCat("otlp grpc traces ingest failed: ", e.what()));
-        } catch (...) {
-          LogError("otlp grpc traces ingest failed: unknown exception");
-        }
+        absl::StatusOr<otlp::ExportOutcome> out = otlp::AdmitAndExport(
+            "otlp grpc traces ingest", impl->admission, req.ByteSizeLong(),
+            [&] { return impl->ExportOtlp(tenant, req, "otlp_grpc_traces"); });
         impl->CountRequest("otlp_grpc_traces", absl::StatusCodeToString(out.status().code()));
         return out;
       });

@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "ingest/otlp/otlp_http.h"
+#include "ingest/string_util.h"
 #include "storage/model/tenant.h"
 
 namespace otelbox::ingest::otlp {
@@ -47,6 +49,21 @@ grpc::Status HandleRawExport(grpc::CallbackServerContext* context, const grpc::B
     LogError(absl::StrCat("otlp grpc export of ", type_name, " failed: unknown exception"));
   }
   return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+}
+
+absl::StatusOr<ExportOutcome> AdmitAndExport(
+    std::string_view what, Admission& admission, size_t request_bytes,
+    const std::function<absl::StatusOr<ExportOutcome>()>& export_fn) {
+  try {
+    auto ticket = admission.TryAcquire(request_bytes * kAdmissionBytesPerBodyByte);
+    if (!ticket) return absl::UnavailableError(kOverloadedMessage);
+    return export_fn();
+  } catch (const std::exception& e) {
+    LogError(absl::StrCat(AbslView(what), " failed: ", e.what()));
+  } catch (...) {
+    LogError(absl::StrCat(AbslView(what), " failed: unknown exception"));
+  }
+  return absl::InternalError("internal error");
 }
 
 }  // namespace otelbox::ingest::otlp

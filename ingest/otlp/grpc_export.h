@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ingest/admission.h"
 
 namespace google::protobuf {
 class Message;
@@ -39,6 +40,14 @@ grpc::Status HandleRawExport(grpc::CallbackServerContext* context, const grpc::B
                              google::protobuf::Message* request,
                              const google::protobuf::Message& response, const RawExportFn& fn,
                              grpc::ByteBuffer* out);
+
+// The body of every signal's gRPC export function: admission for `request_bytes` (refused:
+// UNAVAILABLE, OTLP's retryable backpressure code — RESOURCE_EXHAUSTED is retried only with
+// RetryInfo attached), then `export_fn`; an escaping exception is logged as "<what> failed:
+// ..." and becomes INTERNAL.
+absl::StatusOr<ExportOutcome> AdmitAndExport(
+    std::string_view what, Admission& admission, size_t request_bytes,
+    const std::function<absl::StatusOr<ExportOutcome>()>& export_fn);
 
 // The Export method of one OTLP gRPC service (`Grpc` is the generated service class, e.g.
 // collector::logs::v1::LogsService), raw callback flavour. `export_fn` does the work shared
