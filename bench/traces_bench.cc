@@ -2,11 +2,16 @@
 // OTLP/gRPC (several services, 5–50 spans per trace, attributes of every type, start times
 // spread over the last hour) from several connections and prints spans/s. Then it stops
 // otelbox, compacts the data dir and prints bytes/span on disk; restarts otelbox and prints
-// latencies of trace-by-id and of three TraceQL searches over that hour.
+// latencies of trace-by-id and of TraceQL searches over that hour.
+//
+// The load generator shares the machine with otelbox, so it does as little as a sender can:
+// it encodes `--templates` requests once, then sends copies whose trace ids it rewrites in
+// the encoded bytes (every trace sent is a new one; otelbox parses each request in full).
 //
 //   traces_bench [--spans 5000000] [--connections 4] [--per-request 1000] [--queries 5]
-//                [--data-dir DIR (kept; default a temporary directory)]
+//                [--templates 64] [--data-dir DIR (kept; default a temporary directory)]
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -16,6 +21,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <random>
 #include <string>
 #include <thread>
@@ -43,6 +49,7 @@ struct Options {
   int connections = 4;
   int per_request = 1000;
   int queries = 5;
+  int templates = 64;
   std::string data_dir;  // empty: a fresh temporary directory
   bool disk = true;       // compact and report bytes/span
 };
@@ -76,10 +83,14 @@ std::string Bytes(uint64_t a, uint64_t b, int n) {
   return s;
 }
 
+// The n-th trace id of a run.
+std::string TraceIdOf(uint64_t n) { return Bytes(0x5eed000000000000ULL ^ (n * 0x9E3779B97F4A7C15ULL), n, 16); }
+
 // Builds one request of about `target` spans (whole traces), start times in [t0, t0+1h).
+// The trace ids it used are appended to `trace_ids`.
 collector::ExportTraceServiceRequest MakeRequest(std::mt19937_64& rng, int target, uint64_t t0,
                                                  std::atomic<uint64_t>* trace_counter,
-                                                 std::vector<std::string>* sample_ids, int* spans_out) {
+                                                 std::vector<std::string>* trace_ids, int* spans_out) {
   collector::ExportTraceServiceRequest req;
   std::vector<tracepb::ScopeSpans*> scopes;
   for (const char* svc : kServices) {
@@ -96,8 +107,8 @@ collector::ExportTraceServiceRequest MakeRequest(std::mt19937_64& rng, int targe
   int spans = 0;
   while (spans < target) {
     const uint64_t n = trace_counter->fetch_add(1);
-    const std::string trace_id = Bytes(0x5eed000000000000ULL ^ (n * 0x9E3779B97F4A7C15ULL), n, 16);
-    if (n % 10007 == 0 && sample_ids) sample_ids->push_back(trace_id);
+    const std::string trace_id = TraceIdOf(n);
+    trace_ids->push_back(trace_id);
     const int count = 5 + static_cast<int>(rng() % 46);
     const uint64_t start = t0 + rng() % (3600ULL * 1'000'000'000ULL - 10'000'000'000ULL);
     const int route = static_cast<int>(rng() % 8);
@@ -155,6 +166,38 @@ collector::ExportTraceServiceRequest MakeRequest(std::mt19937_64& rng, int targe
   return req;
 }
 
+// An encoded request and where each of its traces' ids sits in the bytes.
+struct RequestTemplate {
+  std::string bytes;
+  int spans = 0;
+  std::vector<std::vector<size_t>> id_offsets;  // per trace
+};
+
+RequestTemplate MakeTemplate(std::mt19937_64& rng, int target, uint64_t t0, std::atomic<uint64_t>* counter) {
+  RequestTemplate t;
+  std::vector<std::string> ids;
+  auto req = MakeRequest(rng, target, t0, counter, &ids, &t.spans);
+  t.bytes = req.SerializeAsString();
+  for (const auto& id : ids) {
+    auto& offsets = t.id_offsets.emplace_back();
+    for (size_t p = t.bytes.find(id); p != std::string::npos; p = t.bytes.find(id, p + 16)) offsets.push_back(p);
+  }
+  return t;
+}
+
+// A copy of `t` whose traces are new ones (ids from `counter`); some ids go to `samples`.
+std::string Instantiate(const RequestTemplate& t, std::atomic<uint64_t>* counter, std::vector<std::string>* samples) {
+  std::string out = t.bytes;
+  const uint64_t first = counter->fetch_add(t.id_offsets.size());
+  for (size_t i = 0; i < t.id_offsets.size(); ++i) {
+    const uint64_t n = first + i;
+    const std::string id = TraceIdOf(n);
+    for (size_t off : t.id_offsets[i]) std::memcpy(out.data() + off, id.data(), 16);
+    if (n % 10007 == 0) samples->push_back(id);
+  }
+  return out;
+}
+
 // utime + stime of a process, from /proc.
 double CpuSeconds(pid_t pid) {
   FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
@@ -191,6 +234,7 @@ int main(int argc, char** argv) {
     else if (f == "--connections") o.connections = std::atoi(argv[i + 1]);
     else if (f == "--per-request") o.per_request = std::atoi(argv[i + 1]);
     else if (f == "--queries") o.queries = std::atoi(argv[i + 1]);
+    else if (f == "--templates") o.templates = std::max(1, std::atoi(argv[i + 1]));
     else if (f == "--data-dir") o.data_dir = argv[i + 1];
     else if (f == "--disk") o.disk = std::string(argv[i + 1]) != "0";
     else {
@@ -211,8 +255,18 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "otelbox: %s\n", otelbox.error().c_str());
       return 1;
     }
+    // Templates use trace numbers from 2^62 on, out of the way of the ones sent.
+    std::atomic<uint64_t> template_counter{1ULL << 62};
+    std::vector<RequestTemplate> templates;
+    {
+      std::mt19937_64 rng(1234);
+      for (int i = 0; i < o.templates; ++i) templates.push_back(MakeTemplate(rng, o.per_request, t0, &template_counter));
+    }
     const double cpu_before = CpuSeconds(otelbox.pid());
+    rusage ru_before{};
+    getrusage(RUSAGE_SELF, &ru_before);
     std::atomic<uint64_t> trace_counter{1};
+    std::atomic<size_t> next_template{0};
     std::atomic<int64_t> errors{0};
     std::vector<std::thread> threads;
     std::mutex ids_mu;
@@ -222,17 +276,21 @@ int main(int argc, char** argv) {
         grpc::ChannelArguments args;
         args.SetInt("grpc.channel_id", c);  // one connection per thread
         args.SetMaxSendMessageSize(64 << 20);
-        auto stub = collector::TraceService::NewStub(
+        grpc::GenericStub stub(
             grpc::CreateCustomChannel(otelbox.otlp_grpc(), grpc::InsecureChannelCredentials(), args));
-        std::mt19937_64 rng(1234 + c);
         std::vector<std::string> ids;
         while (sent.load() < o.spans) {
-          int n = 0;
-          auto req = MakeRequest(rng, o.per_request, t0, &trace_counter, &ids, &n);
+          const RequestTemplate& t = templates[next_template++ % templates.size()];
+          const int n = t.spans;
+          grpc::Slice slice(Instantiate(t, &trace_counter, &ids));
+          const grpc::ByteBuffer req(&slice, 1);
           for (int attempt = 0; attempt < 20; ++attempt) {
             grpc::ClientContext ctx;
-            collector::ExportTraceServiceResponse resp;
-            auto st = stub->Export(&ctx, req, &resp);
+            grpc::ByteBuffer resp;
+            std::promise<grpc::Status> done;
+            stub.UnaryCall(&ctx, "/opentelemetry.proto.collector.trace.v1.TraceService/Export", grpc::StubOptions(),
+                           &req, &resp, [&](grpc::Status s) { done.set_value(std::move(s)); });
+            auto st = done.get_future().get();
             if (st.ok()) break;
             if (st.error_code() != grpc::StatusCode::UNAVAILABLE) {
               ++errors;
@@ -268,8 +326,11 @@ int main(int argc, char** argv) {
                 cpu, cpu > 0 ? sent.load() / cpu : 0.0, drain_s);
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
-    std::printf("ingest: the load generator (this process) used %.1f CPU-seconds\n",
-                ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+    auto secs = [](const rusage& r) {
+      return r.ru_utime.tv_sec + r.ru_stime.tv_sec + (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+    };
+    std::printf("ingest: the load generator (this process) used %.1f CPU-seconds while sending\n",
+                secs(ru) - secs(ru_before));
     auto m = HttpGet(otelbox.http(), "/metrics");
     for (size_t p = m.body.find("\notelbox_trace"); p != std::string::npos; p = m.body.find("\notelbox_trace", p + 1)) {
       std::printf("  %s\n", m.body.substr(p + 1, m.body.find('\n', p + 1) - p - 1).c_str());

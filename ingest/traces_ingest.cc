@@ -55,11 +55,11 @@ struct TracesIngest::Impl {
   }
 
   // Appends and folds storage's rejections into the OTLP outcome.
-  absl::StatusOr<otlp::ExportOutcome> Store(std::string_view tenant, const storage::SpanBatch& batch,
+  absl::StatusOr<otlp::ExportOutcome> Store(std::string_view tenant, storage::SpanBatch batch,
                                             otlp::ExportOutcome out, std::string_view protocol) {
     CountSpans(protocol, static_cast<int64_t>(batch.spans.size()));
     if (batch.spans.empty()) return out;
-    auto stats = appender->Append(tenant.empty() ? storage::kDefaultTenant : tenant, batch);
+    auto stats = appender->Append(tenant.empty() ? storage::kDefaultTenant : tenant, std::move(batch));
     if (!stats.ok()) return stats.status();
     out.rejected += stats->spans_rejected;
     if (out.error_message.empty() && stats->spans_rejected > 0) out.error_message = stats->first_rejection;
@@ -73,7 +73,7 @@ struct TracesIngest::Impl {
     otlp::ExportOutcome out;
     out.rejected = tr.rejected_spans;
     out.error_message = std::move(tr.first_error);
-    return Store(tenant, tr.batch, std::move(out), protocol);
+    return Store(tenant, std::move(tr.batch), std::move(out), protocol);
   }
 
   IngestReply OtlpHttp(const IngestRequest& request) {
@@ -118,7 +118,7 @@ struct TracesIngest::Impl {
     }
     auto batch = zipkin::DecodeZipkinV2Json(*body);
     if (!batch.ok()) return TextReply(400, std::string(batch.status().message()));
-    auto out = Store(request.tenant, *batch, {}, "zipkin");
+    auto out = Store(request.tenant, *std::move(batch), {}, "zipkin");
     if (!out.ok()) return TextReply(HttpStatusFor(out.status().code()), std::string(out.status().message()));
     IngestReply reply;
     reply.status = 202;  // Zipkin's answer

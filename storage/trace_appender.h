@@ -28,8 +28,8 @@ class SpanAppender {
   // any number of batches, in any order and at any time; they form one trace. Spans may
   // start anywhere inside retention. A span written twice (same trace id, span id and
   // start) is stored once. Thread-safe.
-  virtual absl::StatusOr<SpanAppendStats> Append(std::string_view tenant,
-                                                 const SpanBatch& batch) = 0;
+  // The batch is taken by value: the store keeps the spans (move it in).
+  virtual absl::StatusOr<SpanAppendStats> Append(std::string_view tenant, SpanBatch batch) = 0;
 };
 
 }  // namespace otelbox::storage

@@ -2,78 +2,62 @@
 
 #include <algorithm>
 #include <cstring>
-#include <unordered_map>
 
+#include "absl/container/flat_hash_map.h"
 #include "storage/coding.h"
+#include "storage/zstd_column.h"
 #include "storage/traces/span_codec.h"
 
 namespace otelbox::storage {
 namespace {
 
-constexpr uint8_t kBlockVersion = 1;
+// Version 1: the dictionary sorted by bytes. Version 2: the dictionary in first-use order
+// (one hash per string occurrence when encoding) followed by its ids in byte order.
+// Version 3 (written now): as 2, with the dictionary part and the rows each a zstd column,
+// so a block the dictionary rules out never has its rows decompressed and RocksDB does
+// not compress blocks again when it compacts them.
+constexpr uint8_t kBlockVersionSorted = 1;
+constexpr uint8_t kBlockVersionUnsorted = 2;
+constexpr uint8_t kBlockVersion = 3;
+constexpr int kZstdLevel = 3;
 
-// Cheaper than std::hash<string_view> (murmur, byte loop) for the many short strings a
-// block hashes twice each (once to collect, once to look up the id).
-struct StringViewHash {
-  size_t operator()(std::string_view s) const {
-    uint64_t h = s.size() * 0x9E3779B97F4A7C15ULL;
-    size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-      uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      h = (h ^ w) * 0xC2B2AE3D27D4EB4FULL;
-      h ^= h >> 31;
-    }
-    uint64_t w = 0;
-    std::memcpy(&w, s.data() + i, s.size() - i);
-    h = (h ^ w) * 0xC2B2AE3D27D4EB4FULL;
-    h ^= h >> 29;
-    return static_cast<size_t>(h * 0xFF51AFD7ED558CCDULL ^ (h >> 32));
-  }
-};
-
+// Numbers the strings of a block in first-use order.
 class Dictionary {
  public:
-  void Reserve(size_t n) { ids_.reserve(n); }
-  void Add(std::string_view s) { ids_.emplace(s, 0); }
-  void AddAttrs(const AttributeList& list) {
-    for (const auto& kv : list) {
-      Add(kv.key);
-      if (const auto* s = std::get_if<std::string>(&kv.value.value)) Add(*s);
-      // TraceQL matches an array when an element matches: its strings must pass the
-      // dictionary check too (the array itself stays an opaque blob in the row).
-      if (const auto* a = std::get_if<AttributeArray>(&kv.value.value)) {
-        for (const auto& e : *a) {
-          if (const auto* s = std::get_if<std::string>(&e.value)) Add(*s);
-        }
-      }
-    }
+  explicit Dictionary(size_t expected) {
+    ids_.reserve(expected);
+    strings_.reserve(expected);
   }
-  // Sorts and numbers the strings; returns them in id order.
-  std::vector<std::string_view> Finish() {
-    std::vector<std::string_view> sorted;
-    sorted.reserve(ids_.size());
-    for (const auto& [s, id] : ids_) sorted.push_back(s);
-    std::sort(sorted.begin(), sorted.end());
-    for (size_t i = 0; i < sorted.size(); ++i) ids_[sorted[i]] = static_cast<uint32_t>(i);
-    return sorted;
+  uint32_t Id(std::string_view s) {
+    auto [it, inserted] = ids_.try_emplace(s, static_cast<uint32_t>(strings_.size()));
+    if (inserted) strings_.push_back(s);
+    return it->second;
   }
-  uint32_t Id(std::string_view s) const { return ids_.at(s); }
+  const std::vector<std::string_view>& strings() const { return strings_; }
+  // The ids in their strings' byte order: what a reader binary-searches.
+  std::vector<uint32_t> SortedIds() const {
+    std::vector<uint32_t> ids(strings_.size());
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<uint32_t>(i);
+    std::sort(ids.begin(), ids.end(),
+              [&](uint32_t a, uint32_t b) { return strings_[a] < strings_[b]; });
+    return ids;
+  }
 
  private:
-  std::unordered_map<std::string_view, uint32_t, StringViewHash> ids_;
+  absl::flat_hash_map<std::string_view, uint32_t> ids_;
+  std::vector<std::string_view> strings_;
 };
 
-void PutAttrs(std::string* dst, const AttributeList& list, const Dictionary& dict) {
+void PutAttrs(std::string* dst, const AttributeList& list, Dictionary* dict) {
   thread_local std::string tmp;  // reused: one encode per row
   tmp.clear();
   PutVarint64(&tmp, list.size());
   for (const auto& kv : list) {
-    PutVarint64(&tmp, dict.Id(kv.key));
+    PutVarint64(&tmp, dict->Id(kv.key));
     const auto& v = kv.value.value;
     if (const auto* s = std::get_if<std::string>(&v)) {
       tmp.push_back(static_cast<char>(ValueTag::kString));
-      PutVarint64(&tmp, dict.Id(*s));
+      PutVarint64(&tmp, dict->Id(*s));
     } else if (const auto* b = std::get_if<bool>(&v)) {
       tmp.push_back(static_cast<char>(ValueTag::kBool));
       tmp.push_back(*b ? 1 : 0);
@@ -86,7 +70,13 @@ void PutAttrs(std::string* dst, const AttributeList& list, const Dictionary& dic
     } else if (std::holds_alternative<std::monostate>(v)) {
       tmp.push_back(static_cast<char>(ValueTag::kEmpty));
     } else {
-      // Arrays, kvlists, bytes: the generic encoding, opaque to the filter.
+      // Arrays, kvlists, bytes: the generic encoding, opaque to the filter. TraceQL matches
+      // an array when an element matches: its strings must pass the dictionary check too.
+      if (const auto* a = std::get_if<AttributeArray>(&v)) {
+        for (const auto& e : *a) {
+          if (const auto* s = std::get_if<std::string>(&e.value)) dict->Id(*s);
+        }
+      }
       tmp.push_back(static_cast<char>(ValueTag::kArray));
       std::string blob;
       PutAttributeValue(&blob, kv.value);
@@ -95,6 +85,33 @@ void PutAttrs(std::string* dst, const AttributeList& list, const Dictionary& dic
   }
   PutLengthPrefixed(dst, tmp);
 }
+
+// Gives each distinct resource (or scope) of a block one number, 1-based in encoding order:
+// by pointer first (the spans of one request share one), then by encoded content (requests
+// from the same SDK repeat it).
+template <typename T>
+class SharedParts {
+ public:
+  template <typename EncodeFn>
+  uint64_t Id(const T* part, EncodeFn&& encode) {
+    if (part == nullptr) return 0;
+    auto [it, inserted] = by_pointer_.try_emplace(part, 0);
+    if (!inserted) return it->second;
+    scratch_.clear();
+    encode(*part, &scratch_);
+    auto [cit, new_content] = by_content_.try_emplace(scratch_, by_content_.size() + 1);
+    if (new_content) encoded_.append(scratch_);
+    return it->second = cit->second;
+  }
+  size_t size() const { return by_content_.size(); }
+  const std::string& encoded() const { return encoded_; }
+
+ private:
+  absl::flat_hash_map<const T*, uint64_t> by_pointer_;
+  absl::flat_hash_map<std::string, uint64_t> by_content_;
+  std::string encoded_;
+  std::string scratch_;
+};
 
 template <size_t N>
 bool GetRaw(std::string_view* in, std::array<uint8_t, N>* out) {
@@ -114,79 +131,66 @@ bool GetU32(std::string_view* in, uint32_t* v) {
 }  // namespace
 
 std::string EncodeSearchBlock(const std::vector<const Span*>& spans) {
-  Dictionary dict;
-  dict.Reserve(spans.size() * 2 + 64);
-  std::unordered_map<const Resource*, uint64_t> res_ids;
-  std::unordered_map<const InstrumentationScope*, uint64_t> scope_ids;
-  std::vector<const Resource*> resources;
-  std::vector<const InstrumentationScope*> scopes;
-  uint64_t min_start = UINT64_MAX, max_start = 0;
+  Dictionary dict(spans.size() + 256);
+  SharedParts<Resource> resources;
+  SharedParts<InstrumentationScope> scopes;
+  uint64_t min_start = spans.empty() ? 0 : UINT64_MAX, max_start = 0;
   for (const Span* s : spans) {
     min_start = std::min(min_start, s->start_time_unix_nano);
     max_start = std::max(max_start, s->start_time_unix_nano);
-    dict.Add(s->name);
-    dict.Add(s->status_message);
-    dict.Add(s->trace_state);
-    dict.AddAttrs(s->attributes);
-    if (s->resource && res_ids.emplace(s->resource.get(), resources.size()).second) {
-      resources.push_back(s->resource.get());
-      dict.AddAttrs(s->resource->attributes);
-      dict.Add(s->resource->schema_url);
-    }
-    if (s->scope && scope_ids.emplace(s->scope.get(), scopes.size()).second) {
-      scopes.push_back(s->scope.get());
-      dict.Add(s->scope->name);
-      dict.Add(s->scope->version);
-      dict.Add(s->scope->schema_url);
-      dict.AddAttrs(s->scope->attributes);
-    }
   }
-  if (spans.empty()) min_start = 0;
-  std::vector<std::string_view> strings = dict.Finish();
+  // Rows first (they fill the dictionary), then the block is assembled around them.
+  std::string rows;
+  rows.reserve(spans.size() * 128);
+  std::string extras;
+  for (const Span* s : spans) {
+    PutVarint64(&rows, resources.Id(s->resource.get(), [&](const Resource& r, std::string* out) {
+      PutAttrs(out, r.attributes, &dict);
+      PutVarint64(out, r.dropped_attributes_count);
+      PutVarint64(out, dict.Id(r.schema_url));
+    }));
+    PutVarint64(&rows, scopes.Id(s->scope.get(), [&](const InstrumentationScope& sc, std::string* out) {
+      PutVarint64(out, dict.Id(sc.name));
+      PutVarint64(out, dict.Id(sc.version));
+      PutAttrs(out, sc.attributes, &dict);
+      PutVarint64(out, sc.dropped_attributes_count);
+      PutVarint64(out, dict.Id(sc.schema_url));
+    }));
+    rows.append(reinterpret_cast<const char*>(s->trace_id.data()), 16);
+    rows.append(reinterpret_cast<const char*>(s->span_id.data()), 8);
+    rows.append(reinterpret_cast<const char*>(s->parent_span_id.data()), 8);
+    PutVarint64(&rows, s->start_time_unix_nano - min_start);
+    PutVarsint64(&rows, static_cast<int64_t>(s->end_time_unix_nano - s->start_time_unix_nano));
+    rows.push_back(static_cast<char>(s->kind));
+    rows.push_back(static_cast<char>(s->status_code));
+    PutVarint64(&rows, dict.Id(s->name));
+    PutVarint64(&rows, dict.Id(s->status_message));
+    PutVarint64(&rows, dict.Id(s->trace_state));
+    PutVarint64(&rows, s->flags);
+    PutAttrs(&rows, s->attributes, &dict);
+    PutVarint64(&rows, s->dropped_attributes_count);
+    extras.clear();
+    PutSpanExtras(&extras, *s);
+    PutLengthPrefixed(&rows, extras);
+  }
+
+  const auto& strings = dict.strings();
+  std::string head;
+  PutVarint64(&head, strings.size());
+  for (auto str : strings) PutLengthPrefixed(&head, str);
+  for (uint32_t id : dict.SortedIds()) PutFixed32BE(&head, id);
+  PutVarint64(&head, resources.size());
+  head.append(resources.encoded());
+  PutVarint64(&head, scopes.size());
+  head.append(scopes.encoded());
 
   std::string out;
-  out.reserve(spans.size() * 200 + 1024);
   out.push_back(static_cast<char>(kBlockVersion));
   PutFixed64BE(&out, min_start);
   PutFixed64BE(&out, max_start);
   PutVarint64(&out, spans.size());
-  PutVarint64(&out, strings.size());
-  for (auto s : strings) PutLengthPrefixed(&out, s);
-  PutVarint64(&out, resources.size());
-  for (const Resource* r : resources) {
-    PutAttrs(&out, r->attributes, dict);
-    PutVarint64(&out, r->dropped_attributes_count);
-    PutVarint64(&out, dict.Id(r->schema_url));
-  }
-  PutVarint64(&out, scopes.size());
-  for (const InstrumentationScope* sc : scopes) {
-    PutVarint64(&out, dict.Id(sc->name));
-    PutVarint64(&out, dict.Id(sc->version));
-    PutAttrs(&out, sc->attributes, dict);
-    PutVarint64(&out, sc->dropped_attributes_count);
-    PutVarint64(&out, dict.Id(sc->schema_url));
-  }
-  std::string extras;
-  for (const Span* s : spans) {
-    PutVarint64(&out, s->resource ? res_ids[s->resource.get()] + 1 : 0);
-    PutVarint64(&out, s->scope ? scope_ids[s->scope.get()] + 1 : 0);
-    out.append(reinterpret_cast<const char*>(s->trace_id.data()), 16);
-    out.append(reinterpret_cast<const char*>(s->span_id.data()), 8);
-    out.append(reinterpret_cast<const char*>(s->parent_span_id.data()), 8);
-    PutVarint64(&out, s->start_time_unix_nano - min_start);
-    PutVarsint64(&out, static_cast<int64_t>(s->end_time_unix_nano - s->start_time_unix_nano));
-    out.push_back(static_cast<char>(s->kind));
-    out.push_back(static_cast<char>(s->status_code));
-    PutVarint64(&out, dict.Id(s->name));
-    PutVarint64(&out, dict.Id(s->status_message));
-    PutVarint64(&out, dict.Id(s->trace_state));
-    PutVarint64(&out, s->flags);
-    PutAttrs(&out, s->attributes, dict);
-    PutVarint64(&out, s->dropped_attributes_count);
-    extras.clear();
-    PutSpanExtras(&extras, *s);
-    PutLengthPrefixed(&out, extras);
-  }
+  PutColumn(&out, head, kZstdLevel);
+  PutColumn(&out, rows, kZstdLevel);
   return out;
 }
 
@@ -269,18 +273,52 @@ bool SearchBlockReader::MaterializeAttrs(std::string_view in, AttributeList* out
 
 bool SearchBlockReader::Parse(std::string_view in) {
   ok_ = false;
-  if (in.empty() || static_cast<uint8_t>(in[0]) != kBlockVersion) return false;
+  rows_ = {};
+  rows_column_ = {};
+  rows_read_ = 0;
+  if (in.empty()) return false;
+  const auto version = static_cast<uint8_t>(in[0]);
+  if (version != kBlockVersion && version != kBlockVersionUnsorted &&
+      version != kBlockVersionSorted) {
+    return false;
+  }
   in.remove_prefix(1);
   uint64_t n;
   if (!GetFixed64BE(&in, &min_start_ns_) || !GetFixed64BE(&in, &max_start_ns_) ||
-      !GetVarint64(&in, &n) || n > in.size()) {
+      !GetVarint64(&in, &n)) {
     return false;
   }
   num_spans_ = n;
+  if (version == kBlockVersion) {
+    size_t raw;
+    if (!GetColumn(&in, &head_buf_, &raw, true, true)) return false;
+    std::string_view head(head_buf_.get(), raw);
+    if (!ParseHead(&head, true) || !head.empty()) return false;
+    rows_column_ = in;  // decompressed by the first Next
+    if (!GetColumn(&in, nullptr, &raw, false, true) || !in.empty()) return false;
+  } else {
+    if (num_spans_ > in.size() || !ParseHead(&in, version == kBlockVersionUnsorted)) return false;
+    rows_ = in;
+  }
+  resource_objs_.assign(resources_.size(), nullptr);
+  scope_objs_.assign(scopes_.size(), nullptr);
+  ok_ = true;
+  return true;
+}
+
+bool SearchBlockReader::ParseHead(std::string_view* in_ptr, bool with_sorted_ids) {
+  std::string_view& in = *in_ptr;
+  uint64_t n;
   if (!GetVarint64(&in, &n) || n > in.size()) return false;
   dict_.resize(n);
   for (auto& s : dict_) {
     if (!GetLengthPrefixed(&in, &s)) return false;
+  }
+  sorted_ids_ = {};
+  if (with_sorted_ids) {
+    if (in.size() / 4 < n) return false;
+    sorted_ids_ = in.substr(0, n * 4);
+    in.remove_prefix(n * 4);
   }
   if (!GetVarint64(&in, &n) || n > in.size()) return false;
   resources_.resize(n);
@@ -307,21 +345,42 @@ bool SearchBlockReader::Parse(std::string_view in) {
       return false;
     }
   }
-  resource_objs_.assign(resources_.size(), nullptr);
-  scope_objs_.assign(scopes_.size(), nullptr);
-  rows_ = in;
-  rows_read_ = 0;
-  ok_ = true;
+  return true;
+}
+
+bool SearchBlockReader::LoadRows() {
+  std::string_view column = rows_column_;
+  rows_column_ = {};
+  size_t raw;
+  if (!GetColumn(&column, &rows_buf_, &raw, true, true)) return false;
+  rows_ = std::string_view(rows_buf_.get(), raw);
   return true;
 }
 
 bool SearchBlockReader::ContainsString(std::string_view s) const {
-  return std::binary_search(dict_.begin(), dict_.end(), s);
+  if (sorted_ids_.empty()) return std::binary_search(dict_.begin(), dict_.end(), s);  // version 1
+  size_t lo = 0, hi = dict_.size();
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    std::string_view at = sorted_ids_.substr(mid * 4, 4);
+    uint32_t id;
+    std::string_view str;
+    if (!GetFixed32BE(&at, &id) || !Str(id, &str)) return false;
+    const int c = str.compare(s);
+    if (c == 0) return true;
+    if (c < 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return false;
 }
 
 bool SearchBlockReader::Next(SpanView* view, bool with_span_attrs) {
   if (!ok_ || rows_read_ >= num_spans_) return false;
   ok_ = false;
+  if (!rows_column_.empty() && !LoadRows()) return false;
   std::string_view& in = rows_;
   Row& r = cur_;
   SpanView& v = r.view;

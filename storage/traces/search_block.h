@@ -1,8 +1,9 @@
 #pragma once
 // Search blocks (storage/FORMAT.md "traces"): a time-ordered batch of spans of one tenant,
-// with one sorted string dictionary (every name, key and string value of the block) so a
-// scan can skip a block whose dictionary lacks a required string, and rows that decode to
-// SpanViews without allocating (span attributes only when the filter needs them).
+// with one string dictionary (every name, key and string value of the block, searchable in
+// byte order) so a scan can skip a block whose dictionary lacks a required string, and
+// rows that decode to SpanViews without allocating (span attributes only when the filter
+// needs them).
 
 #include <cstdint>
 #include <memory>
@@ -19,10 +20,11 @@ namespace otelbox::storage {
 // per hour so that a block's time range stays narrow).
 std::string EncodeSearchBlock(const std::vector<const Span*>& spans);
 
-// A parsed block; views into the encoded bytes, which must outlive it. Not thread-safe.
+// A parsed block. Views into the encoded bytes, which must outlive it, and into buffers it
+// owns, valid until the next Parse. Not thread-safe.
 class SearchBlockReader {
  public:
-  // False on malformed input.
+  // False on malformed input. Rows are decompressed by the first Next, not here.
   bool Parse(std::string_view data);
 
   uint64_t min_start_ns() const { return min_start_ns_; }
@@ -41,6 +43,9 @@ class SearchBlockReader {
   bool MaterializeCurrent(Span* span);
 
  private:
+  // The dictionary, resources and scopes.
+  bool ParseHead(std::string_view* in, bool with_sorted_ids);
+  bool LoadRows();
   bool DecodeAttrs(std::string_view* in, std::vector<AttrView>* out) const;
   bool MaterializeAttrs(std::string_view in, AttributeList* out) const;
   bool Str(uint64_t id, std::string_view* s) const;
@@ -49,6 +54,9 @@ class SearchBlockReader {
   uint64_t max_start_ns_ = 0;
   size_t num_spans_ = 0;
   std::vector<std::string_view> dict_;
+  // Version 2: the dictionary's ids in byte order of their strings (4 bytes BE each);
+  // empty for version 1, whose dictionary itself is sorted.
+  std::string_view sorted_ids_;
   struct ResourceView {
     std::string_view attrs_raw;
     std::vector<AttrView> attrs;
@@ -66,6 +74,9 @@ class SearchBlockReader {
   std::vector<std::shared_ptr<const Resource>> resource_objs_;
   std::vector<std::shared_ptr<const InstrumentationScope>> scope_objs_;
 
+  std::unique_ptr<char[]> head_buf_;  // decompressed dictionary part (version 3)
+  std::unique_ptr<char[]> rows_buf_;  // decompressed rows (version 3)
+  std::string_view rows_column_;     // rows still compressed; empty once loaded
   std::string_view rows_;
   size_t rows_read_ = 0;
   bool ok_ = true;

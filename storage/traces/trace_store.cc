@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstring>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -328,25 +330,25 @@ absl::Status TraceStore::ReplayHeadLog() {
       auto g = std::make_shared<HeadGroup>();
       g->seq = seq;
       std::memcpy(g->trace_id.data(), in.data() + i * 16, 16);
+      std::string encoded;
       auto s = db_->db()->Get(rocksdb::ReadOptions(), db_->cf(ColumnFamily::kTraces),
-                              TraceKey(tenant, g->trace_id, seq), &g->encoded);
+                              TraceKey(tenant, g->trace_id, seq), &encoded);
       if (s.IsNotFound()) continue;  // expired and compacted away
       if (!s.ok()) return ToAbslStatus(s, "replaying the span head log");
-      std::vector<Span> spans;
-      if (!DecodeSpanGroup(g->encoded, &spans) || spans.empty()) {
+      if (!DecodeSpanGroup(encoded, &g->spans) || g->spans.empty()) {
         return absl::DataLossError("corrupt span group in the head log");
       }
-      g->min_start_ns = UINT64_MAX;
-      for (const auto& sp : spans) {
+      g->encoded_bytes = encoded.size();
+      for (const auto& sp : g->spans) {
         g->min_start_ns = std::min(g->min_start_ns, sp.start_time_unix_nano);
         g->max_start_ns = std::max(g->max_start_ns, sp.start_time_unix_nano);
       }
-      g->num_spans = spans.size();
+      const size_t n = g->spans.size();
       TenantHead& th = head_[std::string(tenant)];
       th.groups.push_back(std::move(g));
-      th.spans += spans.size();
-      head_spans_ += spans.size();
-      replayed += spans.size();
+      th.spans += n;
+      head_spans_ += n;
+      replayed += n;
     }
   }
   if (!it->status().ok()) return ToAbslStatus(it->status(), "reading the span head log");
@@ -361,6 +363,7 @@ void TraceStore::CollectTags(std::string_view tenant, const std::vector<const Sp
   // fingerprints not seen before (a handful per request once the day's values are known).
   struct Candidate {
     uint64_t fp;
+    uint64_t name_fp;  // of (tenant, day, scope, name): the per-name value cap
     uint32_t day;
     TagScopeByte scope;
     std::string_view name;
@@ -383,6 +386,7 @@ void TraceStore::CollectTags(std::string_view tenant, const std::vector<const Sp
                  if (name.empty()) return;
                  TagFingerprint fp(tenant_fp);
                  fp.Add(day).Add(static_cast<uint64_t>(scope)).Add(name);
+                 const uint64_t name_fp = fp.Finish();
                  // The type byte the row will carry (0: name only), then the value's bits.
                  const auto& v = value->value;
                  if (const auto* str = std::get_if<std::string>(&v); str && str->size() <= max_bytes) {
@@ -398,25 +402,31 @@ void TraceStore::CollectTags(std::string_view tenant, const std::vector<const Sp
                  } else {
                    fp.Add(0);
                  }
-                 candidates.push_back({fp.Finish(), day, scope, name, value, {}, {}});
+                 candidates.push_back({fp.Finish(), name_fp, day, scope, name, value, {}, {}});
                });
     ForEachIntrinsic(*s, [&](std::string_view name, TagValueType type, std::string_view value) {
       TagFingerprint fp(tenant_fp);
       fp.Add(day).Add(static_cast<uint64_t>(TagScopeByte::kIntrinsic)).Add(name);
+      const uint64_t name_fp = fp.Finish();
       if (value.size() <= max_bytes) {
         fp.Add(TypeByte(type)).Add(value);
       } else {
         fp.Add(0);
       }
-      candidates.push_back({fp.Finish(), day, TagScopeByte::kIntrinsic, name, nullptr, type, value});
+      candidates.push_back({fp.Finish(), name_fp, day, TagScopeByte::kIntrinsic, name, nullptr, type, value});
     });
   }
   std::lock_guard lock(tags_mu_);
   // A bounded memory of what was written; forgetting only costs idempotent rewrites.
   if (tags_written_.size() > 1'000'000) tags_written_.clear();
-  if (tag_value_counts_.size() > 100'000) tag_value_counts_.clear();
+  if (tag_value_counts_.size() > 100'000) {
+    tag_value_counts_.clear();
+    capped_names_.clear();
+  }
   for (const Candidate& c : candidates) {
-    // Remembered whether written or refused (per-name value cap): either way not again.
+    // Values of a name past its cap are not even remembered: a high-cardinality attribute
+    // (user ids, ports) would otherwise fill tags_written_ with values never written.
+    if (capped_names_.contains(c.name_fp)) continue;
     if (!tags_written_.insert(c.fp).second) continue;
     TagValue tv;
     bool typed;
@@ -430,7 +440,11 @@ void TraceStore::CollectTags(std::string_view tenant, const std::vector<const Sp
       keys->push_back(TagKey(tenant, c.day, c.scope, c.name, 0, ""));
     } else {
       size_t& count = tag_value_counts_[TagNamePrefix(tenant, c.day, c.scope, c.name)];
-      if (count >= options_.max_tag_values_per_name) continue;
+      if (count >= options_.max_tag_values_per_name) {
+        tags_written_.erase(c.fp);
+        capped_names_.insert(c.name_fp);
+        continue;
+      }
       ++count;
       keys->push_back(TagKey(tenant, c.day, c.scope, c.name, TypeByte(tv.type), tv.value));
     }
@@ -438,15 +452,15 @@ void TraceStore::CollectTags(std::string_view tenant, const std::vector<const Sp
   }
 }
 
-absl::StatusOr<SpanAppendStats> TraceStore::Append(std::string_view tenant, const SpanBatch& batch) {
+absl::StatusOr<SpanAppendStats> TraceStore::Append(std::string_view tenant, SpanBatch batch) {
   SpanAppendStats stats;
   const uint64_t cutoff = CutoffNs();
-  // Spans grouped by trace, in first-seen order.
-  std::unordered_map<TraceId, size_t, TraceIdHash> index;
-  std::vector<std::pair<TraceId, std::vector<const Span*>>> traces;
-  std::vector<const Span*> accepted;
-  accepted.reserve(batch.spans.size());
-  for (const Span& s : batch.spans) {
+  const uint64_t seq = NextSeq();
+  // Spans grouped by trace, in first-seen order, moved into the head groups.
+  absl::flat_hash_map<TraceId, size_t, TraceIdHash> index;
+  std::vector<std::shared_ptr<HeadGroup>> groups;
+  size_t accepted = 0;
+  for (Span& s : batch.spans) {
     if (s.start_time_unix_nano < cutoff) {
       if (stats.spans_rejected++ == 0) {
         stats.first_rejection = absl::StrCat(
@@ -455,40 +469,42 @@ absl::StatusOr<SpanAppendStats> TraceStore::Append(std::string_view tenant, cons
       }
       continue;
     }
-    auto [it, inserted] = index.emplace(s.trace_id, traces.size());
-    if (inserted) traces.emplace_back(s.trace_id, std::vector<const Span*>());
-    traces[it->second].second.push_back(&s);
-    accepted.push_back(&s);
+    auto [it, inserted] = index.emplace(s.trace_id, groups.size());
+    if (inserted) {
+      auto g = std::make_shared<HeadGroup>();
+      g->seq = seq;
+      g->trace_id = s.trace_id;
+      groups.push_back(std::move(g));
+    }
+    HeadGroup& g = *groups[it->second];
+    g.min_start_ns = std::min(g.min_start_ns, s.start_time_unix_nano);
+    g.max_start_ns = std::max(g.max_start_ns, s.start_time_unix_nano);
+    g.spans.push_back(std::move(s));
+    ++accepted;
   }
   rejected_total_->Add(stats.spans_rejected);
-  if (traces.empty()) return stats;
+  if (groups.empty()) return stats;
 
-  const uint64_t seq = NextSeq();
   rocksdb::WriteBatch wb;
   std::string head_log;
   PutLengthPrefixed(&head_log, tenant);
-  PutVarint64(&head_log, traces.size());
-  std::vector<std::shared_ptr<HeadGroup>> groups;
-  groups.reserve(traces.size());
-  for (auto& [trace_id, spans] : traces) {
-    auto g = std::make_shared<HeadGroup>();
-    g->seq = seq;
-    g->trace_id = trace_id;
-    g->num_spans = spans.size();
-    g->min_start_ns = UINT64_MAX;
-    for (const Span* s : spans) {
-      g->min_start_ns = std::min(g->min_start_ns, s->start_time_unix_nano);
-      g->max_start_ns = std::max(g->max_start_ns, s->start_time_unix_nano);
-    }
-    g->encoded = EncodeSpanGroup(spans);
-    auto st = wb.Put(db_->cf(ColumnFamily::kTraces), TraceKey(tenant, trace_id, seq), g->encoded);
+  PutVarint64(&head_log, groups.size());
+  std::vector<const Span*> all;  // every accepted span, for the tag index
+  all.reserve(accepted);
+  std::vector<const Span*> group_spans;
+  for (auto& g : groups) {
+    group_spans.clear();
+    for (const Span& s : g->spans) group_spans.push_back(&s);
+    all.insert(all.end(), group_spans.begin(), group_spans.end());
+    const std::string encoded = EncodeSpanGroup(group_spans);
+    g->encoded_bytes = encoded.size();
+    auto st = wb.Put(db_->cf(ColumnFamily::kTraces), TraceKey(tenant, g->trace_id, seq), encoded);
     if (!st.ok()) return ToAbslStatus(st, "building the span batch");
-    head_log.append(reinterpret_cast<const char*>(trace_id.data()), 16);
-    groups.push_back(std::move(g));
+    head_log.append(reinterpret_cast<const char*>(g->trace_id.data()), 16);
   }
   std::vector<std::string> tag_keys;
   std::vector<uint64_t> tag_fps;
-  CollectTags(tenant, accepted, &tag_keys, &tag_fps);
+  CollectTags(tenant, all, &tag_keys, &tag_fps);
   for (const auto& k : tag_keys) {
     auto st = wb.Put(db_->cf(ColumnFamily::kTraceTags), k, rocksdb::Slice());
     if (!st.ok()) return ToAbslStatus(st, "building the span batch");
@@ -510,8 +526,8 @@ absl::StatusOr<SpanAppendStats> TraceStore::Append(std::string_view tenant, cons
     auto it = head_.find(tenant);
     if (it == head_.end()) it = head_.emplace(std::string(tenant), TenantHead()).first;
     for (auto& g : groups) it->second.groups.push_back(std::move(g));
-    it->second.spans += accepted.size();
-    head_spans_ += accepted.size();
+    it->second.spans += accepted;
+    head_spans_ += accepted;
     head_gauge_->store(static_cast<int64_t>(head_spans_));
     cut = head_spans_ >= options_.block_spans;
   }
@@ -520,7 +536,7 @@ absl::StatusOr<SpanAppendStats> TraceStore::Append(std::string_view tenant, cons
     cut_requested_ = true;
     cutter_cv_.notify_one();
   }
-  stats.spans_written = static_cast<int64_t>(accepted.size());
+  stats.spans_written = static_cast<int64_t>(accepted);
   spans_total_->Add(stats.spans_written);
   return stats;
 }
@@ -551,20 +567,14 @@ absl::Status TraceStore::CutBlocks() {
   rocksdb::WriteBatch wb;
   absl::Status error;
   for (const auto& [tenant, th] : sealed_) {
-    std::vector<Span> spans;
     std::set<uint64_t> seqs;
-    for (const auto& g : th.groups) {
-      if (!DecodeSpanGroup(g->encoded, &spans)) {
-        error = absl::DataLossError("corrupt span group in the head");
-        break;
-      }
-      seqs.insert(g->seq);
-    }
-    if (!error.ok()) break;
     // One block per hour of span start (a block's time range stays narrow), cut further
     // at block_spans.
     std::map<uint64_t, std::vector<const Span*>> by_hour;
-    for (const Span& s : spans) by_hour[s.start_time_unix_nano / kNsPerHour].push_back(&s);
+    for (const auto& g : th.groups) {
+      seqs.insert(g->seq);
+      for (const Span& s : g->spans) by_hour[s.start_time_unix_nano / kNsPerHour].push_back(&s);
+    }
     for (auto& [hour, list] : by_hour) {
       std::stable_sort(list.begin(), list.end(), [](const Span* a, const Span* b) {
         return a->start_time_unix_nano < b->start_time_unix_nano;
@@ -581,11 +591,16 @@ absl::Status TraceStore::CutBlocks() {
     }
     for (uint64_t seq : seqs) wb.Delete(db_->cf(ColumnFamily::kSpanSearch), SpanHeadLogKey(seq));
   }
+  std::map<std::string, TenantHead, std::less<>> cut;  // freed after the lock is released
   std::lock_guard lock(mu_);
   if (error.ok()) {
     // Under mu_: a search sees either the sealed head or the blocks, never both.
+    // Without the WAL: the blocks and the deletion of their head-log records are one batch
+    // in one memtable, durable together when `span_search` is flushed. A crash before that
+    // loses both, and Open replays the head log (whose records went through the WAL) and
+    // cuts the blocks again.
     rocksdb::WriteOptions wo;
-    wo.sync = options_.sync_wal;
+    wo.disableWAL = true;
     error = ToAbslStatus(db_->db()->Write(wo, &wb), "writing search blocks");
   }
   if (!error.ok()) {
@@ -598,7 +613,7 @@ absl::Status TraceStore::CutBlocks() {
     }
     head_gauge_->store(static_cast<int64_t>(head_spans_));
   }
-  sealed_.clear();
+  cut.swap(sealed_);
   return error;
 }
 
@@ -727,11 +742,9 @@ absl::Status TraceStore::FetchTraces(std::string_view tenant, const TraceFetchRe
   for (const auto& g : groups) {
     if (stop) break;
     if (g->max_start_ns < start || g->min_start_ns > end) continue;
-    std::vector<Span> spans;
-    if (!DecodeSpanGroup(g->encoded, &spans)) return absl::DataLossError("corrupt span group in the head");
-    stats->inspected_spans += static_cast<int64_t>(spans.size());
-    stats->inspected_bytes += static_cast<int64_t>(g->encoded.size());
-    for (auto& s : spans) {
+    stats->inspected_spans += static_cast<int64_t>(g->spans.size());
+    stats->inspected_bytes += static_cast<int64_t>(g->encoded_bytes);
+    for (const Span& s : g->spans) {
       if (s.start_time_unix_nano < start || s.start_time_unix_nano > end) continue;
       if (!filter.Matches(ViewOfSpan(s, &sa, &ra, &sca))) continue;
       if (request.whole_traces) {
@@ -741,7 +754,7 @@ absl::Status TraceStore::FetchTraces(std::string_view tenant, const TraceFetchRe
         }
         break;  // one group holds one trace
       }
-      add_partial(s.trace_id) = std::move(s);
+      add_partial(s.trace_id) = s;
     }
     if (buffered >= kMaxBufferedSpans) flush_partial();
   }

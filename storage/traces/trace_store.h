@@ -25,11 +25,11 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "common/self_metrics.h"
 #include "storage/db.h"
@@ -63,7 +63,7 @@ class TraceStore final : public SpanAppender, public TraceQuerier {
                                                           SelfMetrics* metrics);
   ~TraceStore() override;
 
-  absl::StatusOr<SpanAppendStats> Append(std::string_view tenant, const SpanBatch& batch) override;
+  absl::StatusOr<SpanAppendStats> Append(std::string_view tenant, SpanBatch batch) override;
 
   absl::StatusOr<std::vector<Span>> FindTrace(std::string_view tenant, const TraceId& trace_id,
                                               uint64_t start_ns = kMinSpanTimeNs,
@@ -84,14 +84,15 @@ class TraceStore final : public SpanAppender, public TraceQuerier {
   size_t head_spans() const;
 
  private:
-  // The spans of one trace from one Append, encoded (span_codec.h).
+  // The spans of one trace from one Append. Kept decoded: searches of the head and the
+  // cut into search blocks read them without decoding the `traces` row again.
   struct HeadGroup {
     uint64_t seq = 0;
     TraceId trace_id{};
-    uint64_t min_start_ns = 0;
+    uint64_t min_start_ns = UINT64_MAX;
     uint64_t max_start_ns = 0;
-    size_t num_spans = 0;
-    std::string encoded;
+    size_t encoded_bytes = 0;  // of its `traces` row (search statistics)
+    std::vector<Span> spans;
   };
   using HeadGroupPtr = std::shared_ptr<const HeadGroup>;
   struct TenantHead {
@@ -128,8 +129,10 @@ class TraceStore final : public SpanAppender, public TraceQuerier {
 
   std::mutex tags_mu_;
   // Fingerprints of the tag rows written (or refused by the per-name cap).
-  std::unordered_set<uint64_t> tags_written_ ABSL_GUARDED_BY(tags_mu_);
-  std::unordered_map<std::string, size_t> tag_value_counts_ ABSL_GUARDED_BY(tags_mu_);
+  absl::flat_hash_set<uint64_t> tags_written_ ABSL_GUARDED_BY(tags_mu_);
+  absl::flat_hash_map<std::string, size_t> tag_value_counts_ ABSL_GUARDED_BY(tags_mu_);
+  // Fingerprints of the (tenant, day, scope, name) whose value count reached the cap.
+  absl::flat_hash_set<uint64_t> capped_names_ ABSL_GUARDED_BY(tags_mu_);
 
   std::mutex cut_mu_;  // one cut at a time
   std::atomic<int64_t> last_retention_day_{-1};

@@ -18,7 +18,7 @@ namespace tracepb = opentelemetry::proto::trace::v1;
 class FakeAppender : public storage::SpanAppender {
  public:
   absl::StatusOr<storage::SpanAppendStats> Append(std::string_view tenant,
-                                                  const storage::SpanBatch& batch) override {
+                                                  storage::SpanBatch batch) override {
     std::lock_guard l(mu);
     tenants.emplace_back(tenant);
     storage::SpanAppendStats st;
