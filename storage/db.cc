@@ -141,11 +141,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& dir,
   log_blocks.compaction_filter = d->log_blocks_filter_.get();
   // Like head_log: raw entries held until their stream's head is flushed into blocks.
   auto log_head = family_options(false, rocksdb::kNoCompression, 64 << 20);
-  // Spans arrive at hundreds of thousands a second: flushes and upper levels of `traces`
-  // use LZ4 (zstd there cost ~15% of ingest CPU), the bottommost level, where the data
-  // stays, zstd. Search blocks compress themselves (zstd, once, when cut).
-  auto traces = family_options(true, zstd, 32 << 20);
-  traces.compression = Supported(lz4);
+  // Spans arrive at hundreds of thousands a second: span groups and search blocks compress
+  // themselves (zstd, once, on the ingest and cutter threads), so flushes and compactions
+  // only copy them (RocksDB's own compression there was a third of ingest CPU).
+  auto traces = family_options(true, rocksdb::kNoCompression, 32 << 20);
   auto span_search = family_options(false, rocksdb::kNoCompression, 32 << 20);
   // Universal compaction: `traces` keys are random (trace ids), so leveled compaction
   // rewrote the whole bottom level every few flushes (a third of ingest CPU at 5M spans);

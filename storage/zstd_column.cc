@@ -7,6 +7,19 @@
 #include "storage/coding.h"
 
 namespace otelbox::storage {
+namespace {
+
+// One context per thread: creating one per call costs more than compressing a small column.
+ZSTD_CCtx* CompressionContext() {
+  thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> ctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  return ctx.get();
+}
+ZSTD_DCtx* DecompressionContext() {
+  thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> ctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  return ctx.get();
+}
+
+}  // namespace
 
 void PutColumn(std::string* dst, std::string_view raw, int level) {
   PutVarint64(dst, raw.size());
@@ -19,12 +32,17 @@ void PutColumn(std::string* dst, std::string_view raw, int level) {
     PutVarint64(dst, 0);
     return;
   }
-  std::string frame(ZSTD_compressBound(raw.size()), '\0');
-  size_t n = ZSTD_compress(frame.data(), frame.size(), raw.data(), raw.size(), level);
+  thread_local std::unique_ptr<char[]> frame;
+  thread_local size_t frame_capacity = 0;
+  const size_t bound = ZSTD_compressBound(raw.size());
+  if (bound > frame_capacity) {
+    frame.reset(new char[bound]);
+    frame_capacity = bound;
+  }
+  size_t n = ZSTD_compressCCtx(CompressionContext(), frame.get(), bound, raw.data(), raw.size(), level);
   if (ZSTD_isError(n)) n = 0;  // cannot happen with a bound-sized buffer
-  frame.resize(n);
-  PutVarint64(dst, frame.size());
-  dst->append(frame);
+  PutVarint64(dst, n);
+  dst->append(frame.get(), n);
 }
 
 bool GetColumn(std::string_view* in, std::unique_ptr<char[]>* out, size_t* raw_size,
@@ -43,7 +61,7 @@ bool GetColumn(std::string_view* in, std::unique_ptr<char[]>* out, size_t* raw_s
     std::memcpy(out->get(), frame.data(), raw);
     return true;
   }
-  size_t n = ZSTD_decompress(out->get(), raw, frame.data(), frame.size());
+  size_t n = ZSTD_decompressDCtx(DecompressionContext(), out->get(), raw, frame.data(), frame.size());
   return !ZSTD_isError(n) && n == raw;
 }
 

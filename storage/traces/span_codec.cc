@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "storage/coding.h"
+#include "storage/zstd_column.h"
 
 namespace otelbox::storage {
 namespace {
@@ -210,6 +211,17 @@ bool GetSpanExtras(std::string_view* in, Span* span) {
   return GetU32(in, &span->dropped_links_count);
 }
 
+namespace {
+
+// Bit 63 of a group's first word (its greatest start time otherwise): the rest of the group
+// is one zstd column. Groups written before compression was added lack it.
+constexpr uint64_t kCompressedBit = uint64_t{1} << 63;
+constexpr int kGroupZstdLevel = 1;
+
+bool DecodeGroupBody(std::string_view in, std::vector<Span>* out);
+
+}  // namespace
+
 std::string EncodeSpanGroup(const std::vector<const Span*>& spans) {
   std::unordered_map<const Resource*, uint64_t> resources;
   std::unordered_map<const InstrumentationScope*, uint64_t> scopes;
@@ -225,9 +237,9 @@ std::string EncodeSpanGroup(const std::vector<const Span*>& spans) {
       scope_list.push_back(s->scope.get());
     }
   }
-  std::string out;
-  out.reserve(64 + spans.size() * 256);
-  PutFixed64BE(&out, max_start);
+  thread_local std::string body;  // reused: one group per call, compressed below
+  body.clear();
+  std::string& out = body;
   PutVarint64(&out, resource_list.size());
   for (const Resource* r : resource_list) {
     PutList(&out, r->attributes);
@@ -262,16 +274,35 @@ std::string EncodeSpanGroup(const std::vector<const Span*>& spans) {
     out.push_back(static_cast<char>(s->status_code));
     PutLengthPrefixed(&out, s->status_message);
   }
-  return out;
+  // Compressed here, on the ingest threads, rather than by RocksDB in flushes and in every
+  // compaction: the `traces` family stores these bytes as they are (FORMAT.md).
+  std::string group;
+  group.reserve(16 + body.size() / 2);
+  PutFixed64BE(&group, max_start | kCompressedBit);
+  PutColumn(&group, body, kGroupZstdLevel);
+  return group;
 }
 
 bool SpanGroupMaxStart(std::string_view in, uint64_t* max_start_ns) {
-  return GetFixed64BE(&in, max_start_ns);
+  if (!GetFixed64BE(&in, max_start_ns)) return false;
+  *max_start_ns &= ~kCompressedBit;
+  return true;
 }
 
 bool DecodeSpanGroup(std::string_view in, std::vector<Span>* out) {
-  uint64_t max_start, n;
-  if (!GetFixed64BE(&in, &max_start)) return false;
+  uint64_t first;
+  if (!GetFixed64BE(&in, &first)) return false;
+  if ((first & kCompressedBit) == 0) return DecodeGroupBody(in, out);
+  std::unique_ptr<char[]> body;
+  size_t size;
+  if (!GetColumn(&in, &body, &size, true, true) || !in.empty()) return false;
+  return DecodeGroupBody(std::string_view(body.get(), size), out);
+}
+
+namespace {
+
+bool DecodeGroupBody(std::string_view in, std::vector<Span>* out) {
+  uint64_t n;
   if (!GetVarint64(&in, &n) || n > in.size()) return false;
   std::vector<std::shared_ptr<const Resource>> resources(n);
   for (auto& r : resources) {
@@ -326,5 +357,7 @@ bool DecodeSpanGroup(std::string_view in, std::vector<Span>* out) {
   }
   return true;
 }
+
+}  // namespace
 
 }  // namespace otelbox::storage

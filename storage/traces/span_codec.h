@@ -29,12 +29,13 @@ bool GetAttributeList(std::string_view* in, AttributeList* list);
 void PutSpanExtras(std::string* dst, const Span& span);
 bool GetSpanExtras(std::string_view* in, Span* span);
 
-// Encodes `spans` (any number, any traces) as one group. Resources and scopes shared by
-// pointer are written once.
+// Encodes `spans` (any number, any traces) as one group, zstd-compressed. Resources and
+// scopes shared by pointer are written once.
 std::string EncodeSpanGroup(const std::vector<const Span*>& spans);
-// Appends the decoded spans to `out`. False on malformed input.
+// Appends the decoded spans to `out` (compressed groups and the uncompressed ones written
+// before). False on malformed input.
 bool DecodeSpanGroup(std::string_view in, std::vector<Span>* out);
-// The greatest span start time of a group (its first 8 bytes), for retention.
+// The greatest span start time of a group (from its first 8 bytes), for retention.
 bool SpanGroupMaxStart(std::string_view in, uint64_t* max_start_ns);
 
 }  // namespace otelbox::storage
