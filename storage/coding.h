@@ -14,12 +14,43 @@
 
 namespace otelbox::storage {
 
-void PutVarint64(std::string* dst, uint64_t v);
-bool GetVarint64(std::string_view* in, uint64_t* v);
+// Varints are inline: block and chunk decoders call them for nearly every field.
+inline void PutVarint64(std::string* dst, uint64_t v) {
+  char buf[10];
+  int n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  dst->append(buf, n);
+}
+
+inline bool GetVarint64(std::string_view* in, uint64_t* v) {
+  uint64_t result = 0;
+  for (size_t i = 0; i < in->size() && i < 10; ++i) {
+    uint64_t byte = static_cast<uint8_t>((*in)[i]);
+    result |= (byte & 0x7f) << (7 * i);
+    if (byte < 0x80) {
+      *v = result;
+      in->remove_prefix(i + 1);
+      return true;
+    }
+  }
+  return false;
+}
 
 // Zig-zag varint for signed values.
-void PutVarsint64(std::string* dst, int64_t v);
-bool GetVarsint64(std::string_view* in, int64_t* v);
+inline void PutVarsint64(std::string* dst, int64_t v) {
+  PutVarint64(dst, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+
+inline bool GetVarsint64(std::string_view* in, int64_t* v) {
+  uint64_t u;
+  if (!GetVarint64(in, &u)) return false;
+  *v = static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1));
+  return true;
+}
 
 void PutFixed32BE(std::string* dst, uint32_t v);
 bool GetFixed32BE(std::string_view* in, uint32_t* v);

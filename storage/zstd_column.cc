@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "storage/coding.h"
@@ -63,6 +64,26 @@ bool GetColumn(std::string_view* in, std::unique_ptr<char[]>* out, size_t* raw_s
   }
   size_t n = ZSTD_decompressDCtx(DecompressionContext(), out->get(), raw, frame.data(), frame.size());
   return !ZSTD_isError(n) && n == raw;
+}
+
+bool ColumnBuffer::GetZstdColumn(std::string_view* in, std::string_view* column) {
+  uint64_t raw, stored;
+  if (!GetVarint64(in, &raw) || !GetVarint64(in, &stored) || stored > in->size()) return false;
+  std::string_view frame = in->substr(0, stored);
+  in->remove_prefix(stored);
+  if (raw > (uint64_t{1} << 32)) return false;
+  if (raw == 0) {
+    *column = {};
+    return true;
+  }
+  if (raw > capacity_) {
+    capacity_ = std::max<size_t>(raw, capacity_ * 2);
+    data_.reset(new char[capacity_]);
+  }
+  size_t n = ZSTD_decompressDCtx(DecompressionContext(), data_.get(), raw, frame.data(), frame.size());
+  if (ZSTD_isError(n) || n != raw) return false;
+  *column = std::string_view(data_.get(), raw);
+  return true;
 }
 
 }  // namespace otelbox::storage

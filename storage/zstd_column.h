@@ -19,4 +19,17 @@ void PutColumn(std::string* dst, std::string_view raw, int level);
 bool GetColumn(std::string_view* in, std::unique_ptr<char[]>* out, size_t* raw_size, bool want,
                bool zstd);
 
+// A buffer kept across columns: readers that decompress one large column after another
+// would otherwise fault in fresh pages for each (and serialise threads on the kernel's
+// memory map lock doing so).
+class ColumnBuffer {
+ public:
+  // Reads the next zstd column into the buffer; `column` views it until the next call.
+  bool GetZstdColumn(std::string_view* in, std::string_view* column);
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t capacity_ = 0;
+};
+
 }  // namespace otelbox::storage

@@ -290,11 +290,12 @@ bool SearchBlockReader::Parse(std::string_view in) {
   }
   num_spans_ = n;
   if (version == kBlockVersion) {
-    size_t raw;
-    if (!GetColumn(&in, &head_buf_, &raw, true, true)) return false;
-    std::string_view head(head_buf_.get(), raw);
-    if (!ParseHead(&head, true) || !head.empty()) return false;
+    std::string_view head;
+    if (!head_buf_.GetZstdColumn(&in, &head) || !ParseHead(&head, true) || !head.empty()) {
+      return false;
+    }
     rows_column_ = in;  // decompressed by the first Next
+    size_t raw;
     if (!GetColumn(&in, nullptr, &raw, false, true) || !in.empty()) return false;
   } else {
     if (num_spans_ > in.size() || !ParseHead(&in, version == kBlockVersionUnsorted)) return false;
@@ -351,10 +352,7 @@ bool SearchBlockReader::ParseHead(std::string_view* in_ptr, bool with_sorted_ids
 bool SearchBlockReader::LoadRows() {
   std::string_view column = rows_column_;
   rows_column_ = {};
-  size_t raw;
-  if (!GetColumn(&column, &rows_buf_, &raw, true, true)) return false;
-  rows_ = std::string_view(rows_buf_.get(), raw);
-  return true;
+  return rows_buf_.GetZstdColumn(&column, &rows_);
 }
 
 bool SearchBlockReader::ContainsString(std::string_view s) const {

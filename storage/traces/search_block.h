@@ -13,6 +13,7 @@
 
 #include "storage/model/span.h"
 #include "storage/traces/span_filter.h"
+#include "storage/zstd_column.h"
 
 namespace otelbox::storage {
 
@@ -74,8 +75,8 @@ class SearchBlockReader {
   std::vector<std::shared_ptr<const Resource>> resource_objs_;
   std::vector<std::shared_ptr<const InstrumentationScope>> scope_objs_;
 
-  std::unique_ptr<char[]> head_buf_;  // decompressed dictionary part (version 3)
-  std::unique_ptr<char[]> rows_buf_;  // decompressed rows (version 3)
+  ColumnBuffer head_buf_;  // decompressed dictionary part (version 3)
+  ColumnBuffer rows_buf_;  // decompressed rows (version 3)
   std::string_view rows_column_;     // rows still compressed; empty once loaded
   std::string_view rows_;
   size_t rows_read_ = 0;

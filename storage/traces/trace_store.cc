@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <future>
 #include <set>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -209,6 +211,58 @@ TagScopeByte ScopeByteOf(TraceScope s) {
     case TraceScope::kIntrinsic: return TagScopeByte::kIntrinsic;
     default: return TagScopeByte::kSpan;
   }
+}
+
+// What one search block contributes to a fetch; computed on any thread.
+struct BlockMatches {
+  absl::Status status;
+  bool inspected = false;  // in the time range and past the dictionary check
+  int64_t bytes = 0;
+  int64_t spans = 0;
+  std::vector<TraceId> traces;  // whole traces: the distinct traces matched, in row order
+  std::vector<std::pair<TraceId, Span>> candidates;  // otherwise: the matching spans
+};
+
+void ScanBlock(std::string_view value, const SpanFilter& filter, uint64_t start, uint64_t end,
+               bool whole_traces, SearchBlockReader* reader, BlockMatches* out) {
+  if (!reader->Parse(value)) {
+    out->status = absl::DataLossError("corrupt search block");
+    return;
+  }
+  if (reader->max_start_ns() < start || reader->min_start_ns() > end) return;
+  for (const auto& req : filter.required_strings()) {
+    if (!reader->ContainsString(req)) return;
+  }
+  out->inspected = true;
+  out->bytes = static_cast<int64_t>(value.size());
+  out->spans = static_cast<int64_t>(reader->num_spans());
+  TraceIdSet seen;
+  SpanView v;
+  // Conditions on span attributes count as "may match" until the attributes are decoded:
+  // rows the cheaper conditions exclude never pay for that.
+  while (reader->Next(&v, false)) {
+    if (v.start_ns < start || v.start_ns > end) continue;
+    if (!filter.Matches(v)) continue;
+    if (filter.needs_span_attrs()) {
+      if (!reader->DecodeCurrentAttrs(&v)) {
+        out->status = absl::DataLossError("corrupt search block row");
+        return;
+      }
+      if (!filter.Matches(v)) continue;
+    }
+    TraceId id;
+    std::memcpy(id.data(), v.trace_id, 16);
+    if (whole_traces) {
+      if (seen.insert(id).second) out->traces.push_back(id);
+    } else {
+      auto& c = out->candidates.emplace_back(id, Span());
+      if (!reader->MaterializeCurrent(&c.second)) {
+        out->status = absl::DataLossError("corrupt search block row");
+        return;
+      }
+    }
+  }
+  if (!reader->ok()) out->status = absl::DataLossError("corrupt search block rows");
 }
 
 std::vector<std::string>* NamesOf(ScopedTagNames* names, TagScopeByte s) {
@@ -772,50 +826,41 @@ absl::Status TraceStore::FetchTraces(std::string_view tenant, const TraceFetchRe
   ro.iterate_lower_bound = &lower_slice;
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(ro, db_->cf(ColumnFamily::kSpanSearch)));
-  SearchBlockReader reader;
-  std::vector<TraceId> block_traces;
-  TraceIdSet block_seen;
-  for (it->SeekToLast(); it->Valid() && !stop; it->Prev()) {
-    std::string_view value = it->value().ToStringView();
-    if (!reader.Parse(value)) return absl::DataLossError("corrupt search block");
-    ++stats->total_blocks;
-    if (reader.max_start_ns() < start || reader.min_start_ns() > end) continue;
-    bool skip = false;
-    for (const auto& req : filter.required_strings()) {
-      if (!reader.ContainsString(req)) {
-        skip = true;
-        break;
+  // Blocks are scanned a round at a time on `workers` threads and their matches used in
+  // order, so the visits are what a sequential scan would make.
+  const size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  std::vector<std::string> round(2 * workers);  // values copied out of the iterator, reused
+  std::vector<BlockMatches> results;
+  std::vector<SearchBlockReader> readers(workers);  // one per thread, buffers kept
+  for (it->SeekToLast(); it->Valid() && !stop;) {
+    size_t n = 0;
+    for (; it->Valid() && n < round.size(); it->Prev()) round[n++].assign(it->value().ToStringView());
+    stats->total_blocks += static_cast<int64_t>(n);
+    results.assign(n, BlockMatches());
+    auto scan = [&](size_t first) {
+      for (size_t i = first; i < n; i += workers) {
+        ScanBlock(round[i], filter, start, end, request.whole_traces, &readers[first], &results[i]);
       }
+    };
+    std::vector<std::future<void>> helpers;
+    for (size_t w = 1; w < workers && w < n; ++w) {
+      helpers.push_back(std::async(std::launch::async, scan, w));
     }
-    if (skip) continue;
-    stats->inspected_bytes += static_cast<int64_t>(value.size());
-    stats->inspected_spans += static_cast<int64_t>(reader.num_spans());
-    block_traces.clear();
-    block_seen.clear();
-    SpanView v;
-    // Conditions on span attributes count as "may match" until the attributes are decoded:
-    // rows the cheaper conditions exclude never pay for that.
-    while (reader.Next(&v, false)) {
-      if (v.start_ns < start || v.start_ns > end) continue;
-      if (!filter.Matches(v)) continue;
-      if (filter.needs_span_attrs()) {
-        if (!reader.DecodeCurrentAttrs(&v)) return absl::DataLossError("corrupt search block row");
-        if (!filter.Matches(v)) continue;
+    scan(0);
+    for (auto& h : helpers) h.get();
+    for (BlockMatches& r : results) {
+      if (stop) break;
+      if (!r.status.ok()) return r.status;
+      if (!r.inspected) continue;
+      stats->inspected_bytes += r.bytes;
+      stats->inspected_spans += r.spans;
+      // Rows are in start order: the newest traces of the block go first.
+      for (auto rit = r.traces.rbegin(); rit != r.traces.rend() && !stop; ++rit) {
+        if (!emit_whole(*rit)) stop = true;
       }
-      TraceId id;
-      std::memcpy(id.data(), v.trace_id, 16);
-      if (request.whole_traces) {
-        if (!visited.count(id) && block_seen.insert(id).second) block_traces.push_back(id);
-      } else {
-        if (!reader.MaterializeCurrent(&add_partial(id))) return absl::DataLossError("corrupt search block row");
-      }
+      for (auto& [id, span] : r.candidates) add_partial(id) = std::move(span);
+      if (request.visit_per_block || buffered >= kMaxBufferedSpans) flush_partial();
     }
-    if (!reader.ok()) return absl::DataLossError("corrupt search block rows");
-    // Rows are in start order: the newest traces of the block go first.
-    for (auto rit = block_traces.rbegin(); rit != block_traces.rend() && !stop; ++rit) {
-      if (!emit_whole(*rit)) stop = true;
-    }
-    if (request.visit_per_block || buffered >= kMaxBufferedSpans) flush_partial();
   }
   if (!error.ok()) return error;
   if (!stop) flush_partial();
