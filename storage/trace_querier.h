@@ -102,6 +102,11 @@ struct TraceFetchRequest {
   // trace whose candidates lie in several blocks (or the head and a block) is then
   // visited once per block, each time with different spans.
   bool visit_per_block = false;
+  // With whole_traces = false, the parts of candidate spans the caller reads (whole traces
+  // always carry everything): a metrics scan of millions of spans that needs neither the
+  // span attributes nor the events and links skips materialising them.
+  bool with_span_attributes = true;
+  bool with_events_and_links = true;
 };
 
 struct FetchedTrace {

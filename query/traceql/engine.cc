@@ -285,6 +285,14 @@ struct MetricsRun {
     fetch.conditions = plan.conditions;
     fetch.all_conditions = plan.all_conditions;
     fetch.whole_traces = plan.needs_whole_trace;
+    if (m.first_stage.op != MetricsOp::kCompare) {  // compare() reads every attribute
+      std::vector<Attribute> read = plan.output_attributes;
+      read.insert(read.end(), m.first_stage.by.begin(), m.first_stage.by.end());
+      if (m.first_stage.has_attribute) read.push_back(m.first_stage.attribute);
+      const SpanParts parts = PartsRead(read);
+      fetch.with_span_attributes = parts.span_attributes;
+      fetch.with_events_and_links = parts.events_and_links;
+    }
     bool timed_out = false, too_many = false;
     int64_t observed = 0;
     std::vector<char> seen;

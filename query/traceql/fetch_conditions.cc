@@ -360,4 +360,23 @@ FetchPlan PlanFetch(const Element& pipeline) {
   return plan;
 }
 
+SpanParts PartsRead(const std::vector<Attribute>& attributes) {
+  SpanParts parts;
+  for (const Attribute& a : attributes) {
+    switch (a.intrinsic) {
+      case Intrinsic::kNone:
+        if (a.scope == AttributeScope::kNone || a.scope == AttributeScope::kSpan) parts.span_attributes = true;
+        if (a.scope == AttributeScope::kEvent || a.scope == AttributeScope::kLink) parts.events_and_links = true;
+        break;
+      case Intrinsic::kEventName: case Intrinsic::kEventTimeSinceStart:
+      case Intrinsic::kLinkTraceId: case Intrinsic::kLinkSpanId:
+        parts.events_and_links = true;
+        break;
+      default:
+        break;
+    }
+  }
+  return parts;
+}
+
 }  // namespace otelbox::query::traceql

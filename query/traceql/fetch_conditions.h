@@ -21,4 +21,12 @@ struct FetchPlan {
 
 FetchPlan PlanFetch(const Element& pipeline);
 
+// Which parts of a span reading `attributes` takes beyond its intrinsics, resource and
+// scope: its attributes (span. or unscoped), its events and links.
+struct SpanParts {
+  bool span_attributes = false;
+  bool events_and_links = false;
+};
+SpanParts PartsRead(const std::vector<Attribute>& attributes);
+
 }  // namespace otelbox::query::traceql

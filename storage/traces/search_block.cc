@@ -436,7 +436,7 @@ bool SearchBlockReader::DecodeCurrentAttrs(SpanView* view) {
   return true;
 }
 
-bool SearchBlockReader::MaterializeCurrent(Span* s) {
+bool SearchBlockReader::MaterializeCurrent(Span* s, bool with_span_attrs, bool with_events_and_links) {
   const Row& r = cur_;
   const SpanView& v = r.view;
   if (r.resource > 0) {
@@ -476,10 +476,10 @@ bool SearchBlockReader::MaterializeCurrent(Span* s) {
   s->kind = v.kind;
   s->start_time_unix_nano = v.start_ns;
   s->end_time_unix_nano = v.end_ns;
-  if (!MaterializeAttrs(r.attrs_raw, &s->attributes)) return false;
+  if (with_span_attrs && !MaterializeAttrs(r.attrs_raw, &s->attributes)) return false;
   s->dropped_attributes_count = r.dropped_attrs;
   std::string_view extras = r.extras_raw;
-  if (!GetSpanExtras(&extras, s)) return false;
+  if (with_events_and_links && !GetSpanExtras(&extras, s)) return false;
   s->status_code = v.status;
   s->status_message.assign(v.status_message);
   return true;

@@ -40,8 +40,9 @@ class SearchBlockReader {
   // Decodes the span attributes of the row Next() returned last into `view` (for a scan
   // that first checked the cheaper conditions without them).
   bool DecodeCurrentAttrs(SpanView* view);
-  // The full span of the row Next() returned last.
-  bool MaterializeCurrent(Span* span);
+  // The span of the row Next() returned last; in full unless told to leave out its
+  // attributes or its events and links.
+  bool MaterializeCurrent(Span* span, bool with_span_attrs = true, bool with_events_and_links = true);
 
  private:
   // The dictionary, resources and scopes.

@@ -224,7 +224,7 @@ struct BlockMatches {
 };
 
 void ScanBlock(std::string_view value, const SpanFilter& filter, uint64_t start, uint64_t end,
-               bool whole_traces, SearchBlockReader* reader, BlockMatches* out) {
+               const TraceFetchRequest& request, SearchBlockReader* reader, BlockMatches* out) {
   if (!reader->Parse(value)) {
     out->status = absl::DataLossError("corrupt search block");
     return;
@@ -252,11 +252,12 @@ void ScanBlock(std::string_view value, const SpanFilter& filter, uint64_t start,
     }
     TraceId id;
     std::memcpy(id.data(), v.trace_id, 16);
-    if (whole_traces) {
+    if (request.whole_traces) {
       if (seen.insert(id).second) out->traces.push_back(id);
     } else {
       auto& c = out->candidates.emplace_back(id, Span());
-      if (!reader->MaterializeCurrent(&c.second)) {
+      if (!reader->MaterializeCurrent(&c.second, request.with_span_attributes,
+                                      request.with_events_and_links)) {
         out->status = absl::DataLossError("corrupt search block row");
         return;
       }
@@ -839,7 +840,7 @@ absl::Status TraceStore::FetchTraces(std::string_view tenant, const TraceFetchRe
     results.assign(n, BlockMatches());
     auto scan = [&](size_t first) {
       for (size_t i = first; i < n; i += workers) {
-        ScanBlock(round[i], filter, start, end, request.whole_traces, &readers[first], &results[i]);
+        ScanBlock(round[i], filter, start, end, request, &readers[first], &results[i]);
       }
     };
     std::vector<std::future<void>> helpers;

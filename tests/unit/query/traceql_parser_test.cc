@@ -118,6 +118,25 @@ TEST(TraceQLPlan, PushesDownConjunctionsAndDisjunctions) {
   EXPECT_EQ(pa.conditions.size(), 2u);
 }
 
+TEST(TraceQLPlan, PartsReadBeyondIntrinsicsAndResource) {
+  auto parts = [](const char* q) {
+    auto r = ParseAndValidate(q);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status();
+    return r.ok() ? PartsRead(PlanFetch(*r->pipeline).output_attributes) : SpanParts{};
+  };
+  SpanParts p = parts("{ resource.service.name = \"api\" && duration > 1s && name = \"x\" }");
+  EXPECT_FALSE(p.span_attributes);
+  EXPECT_FALSE(p.events_and_links);
+  EXPECT_TRUE(parts("{ span.http.method = \"GET\" }").span_attributes);
+  EXPECT_TRUE(parts("{ .http.method = \"GET\" }").span_attributes);  // unscoped: span first
+  EXPECT_TRUE(parts("{ } | select(span.user)").span_attributes);
+  EXPECT_TRUE(parts("{ } | avg(span.size) > 2").span_attributes);
+  EXPECT_TRUE(parts("{ event:name = \"exception\" }").events_and_links);
+  EXPECT_TRUE(parts("{ event.exception.type = \"E\" }").events_and_links);
+  EXPECT_TRUE(parts("{ link:traceID != nil }").events_and_links);
+  EXPECT_FALSE(parts("{ instrumentation.name = \"lib\" }").span_attributes);
+}
+
 TEST(TraceQLEngine, SearchResponseShape) {
   otelbox::testing::MemoryTraceQuerier q;
   auto res = std::make_shared<storage::Resource>();
