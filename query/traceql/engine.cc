@@ -293,6 +293,11 @@ struct MetricsRun {
       fetch.with_span_attributes = parts.span_attributes;
       fetch.with_events_and_links = parts.events_and_links;
     }
+    // A lone filter judges each span by itself: a trace visited once per block observes the
+    // same spans as one visit, without buffering the candidates of the whole range.
+    const Element& p = *m.pipeline;
+    fetch.visit_per_block = !plan.needs_whole_trace && p.kind == Element::Kind::kPipeline &&
+                            p.elements.size() == 1 && p.elements[0]->kind == Element::Kind::kFilter;
     bool timed_out = false, too_many = false;
     int64_t observed = 0;
     std::vector<char> seen;
