@@ -177,7 +177,8 @@ std::string FormatFloat(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   // Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest digits that round-trip, laid out
   // without an exponent (so 1.2345678901234568e20 prints with trailing zeros, not with the
-  // exact binary value's digits as std::to_chars(fixed) would).
+  // exact binary value's digits as std::to_chars(fixed) would). No allocation but the
+  // result's: range queries format every point (bench/promql_bench).
   char buf[64];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
   if (ec != std::errc()) return "NaN";  // unreachable: 64 bytes hold any scientific double
@@ -188,11 +189,16 @@ std::string FormatFloat(double v) {
     sci.remove_prefix(1);
   }
   size_t e = sci.find('e');
-  std::string digits;
+  char digit_buf[32];  // at most 17 significant digits
+  size_t n_digits = 0;
   for (char c : sci.substr(0, e)) {
-    if (c != '.') digits.push_back(c);
+    if (c != '.' && n_digits < sizeof digit_buf) digit_buf[n_digits++] = c;
   }
-  int exp = std::atoi(std::string(sci.substr(e + 1)).c_str());
+  const std::string_view digits(digit_buf, n_digits);
+  std::string_view exp_text = sci.substr(e + 1);
+  if (!exp_text.empty() && exp_text.front() == '+') exp_text.remove_prefix(1);
+  int exp = 0;
+  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exp);
   int point = exp + 1;  // digits before the decimal point
   int n = static_cast<int>(digits.size());
   if (point <= 0) {

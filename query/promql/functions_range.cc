@@ -467,6 +467,73 @@ bool IsCounterName(std::string_view n) {
 
 }  // namespace
 
+namespace {
+
+// The functions EvalRangeFunction computes per window.
+enum class RangeFn {
+  kAvgOverTime,
+  kChanges,
+  kCountOverTime,
+  kDelta,
+  kDeriv,
+  kDoubleExponentialSmoothing,
+  kFirstOverTime,
+  kHoltWinters,
+  kIdelta,
+  kIncrease,
+  kIrate,
+  kLastOverTime,
+  kMadOverTime,
+  kMaxOverTime,
+  kMinOverTime,
+  kPredictLinear,
+  kPresentOverTime,
+  kQuantileOverTime,
+  kRate,
+  kResets,
+  kStddevOverTime,
+  kStdvarOverTime,
+  kSumOverTime,
+  kTsOfFirstOverTime,
+  kTsOfLastOverTime,
+  kTsOfMaxOverTime,
+  kTsOfMinOverTime,
+  kOther,
+};
+
+RangeFn RangeFnOf(std::string_view fn) {
+  if (fn == "avg_over_time") return RangeFn::kAvgOverTime;
+  if (fn == "changes") return RangeFn::kChanges;
+  if (fn == "count_over_time") return RangeFn::kCountOverTime;
+  if (fn == "delta") return RangeFn::kDelta;
+  if (fn == "deriv") return RangeFn::kDeriv;
+  if (fn == "double_exponential_smoothing") return RangeFn::kDoubleExponentialSmoothing;
+  if (fn == "first_over_time") return RangeFn::kFirstOverTime;
+  if (fn == "holt_winters") return RangeFn::kHoltWinters;
+  if (fn == "idelta") return RangeFn::kIdelta;
+  if (fn == "increase") return RangeFn::kIncrease;
+  if (fn == "irate") return RangeFn::kIrate;
+  if (fn == "last_over_time") return RangeFn::kLastOverTime;
+  if (fn == "mad_over_time") return RangeFn::kMadOverTime;
+  if (fn == "max_over_time") return RangeFn::kMaxOverTime;
+  if (fn == "min_over_time") return RangeFn::kMinOverTime;
+  if (fn == "predict_linear") return RangeFn::kPredictLinear;
+  if (fn == "present_over_time") return RangeFn::kPresentOverTime;
+  if (fn == "quantile_over_time") return RangeFn::kQuantileOverTime;
+  if (fn == "rate") return RangeFn::kRate;
+  if (fn == "resets") return RangeFn::kResets;
+  if (fn == "stddev_over_time") return RangeFn::kStddevOverTime;
+  if (fn == "stdvar_over_time") return RangeFn::kStdvarOverTime;
+  if (fn == "sum_over_time") return RangeFn::kSumOverTime;
+  if (fn == "ts_of_first_over_time") return RangeFn::kTsOfFirstOverTime;
+  if (fn == "ts_of_last_over_time") return RangeFn::kTsOfLastOverTime;
+  if (fn == "ts_of_max_over_time") return RangeFn::kTsOfMaxOverTime;
+  if (fn == "ts_of_min_over_time") return RangeFn::kTsOfMinOverTime;
+  return RangeFn::kOther;
+}
+
+}  // namespace
+
 EvalValue Evaluator::EvalRangeFunction(const Call& c) {
   const std::string& fn = c.func;
   size_t matrix_arg = fn == "quantile_over_time" ? 1 : 0;
@@ -545,6 +612,9 @@ EvalValue Evaluator::EvalRangeFunction(const Call& c) {
     }
   }
 
+  // The function, resolved once: comparing its name per step and per sample was most of
+  // a range query's evaluation time for the functions late in the chain (max_over_time).
+  const RangeFn kind = RangeFnOf(fn);
   for (auto& s : src.series) {
     Series o;
     const auto& samples = s.samples;
@@ -572,58 +642,58 @@ EvalValue Evaluator::EvalRangeFunction(const Call& c) {
           continue;
         }
       }
-      if (fn == "rate") {
+      if (kind == RangeFn::kRate) {
         v = ExtrapolatedRate(w, from, ref, src.range_ms, true, true);
-      } else if (fn == "increase") {
+      } else if (kind == RangeFn::kIncrease) {
         v = ExtrapolatedRate(w, from, ref, src.range_ms, true, false);
-      } else if (fn == "delta") {
+      } else if (kind == RangeFn::kDelta) {
         v = ExtrapolatedRate(w, from, ref, src.range_ms, false, false);
-      } else if (fn == "irate") {
+      } else if (kind == RangeFn::kIrate) {
         v = InstantValue(w, true);
-      } else if (fn == "idelta") {
+      } else if (kind == RangeFn::kIdelta) {
         v = InstantValue(w, false);
-      } else if (fn == "changes" || fn == "resets") {
+      } else if (kind == RangeFn::kChanges || kind == RangeFn::kResets) {
         double n = 0;
         for (size_t j = 1; j < w.size(); ++j) {
           double cur = w[j].value, prev = w[j - 1].value;
-          if (fn == "changes" ? (cur != prev && !(std::isnan(cur) && std::isnan(prev)))
+          if (kind == RangeFn::kChanges ? (cur != prev && !(std::isnan(cur) && std::isnan(prev)))
                               : cur < prev) {
             n++;
           }
         }
         v = n;
-      } else if (fn == "deriv") {
+      } else if (kind == RangeFn::kDeriv) {
         if (w.size() >= 2) v = LinearRegression(w, w[0].t_ms).first;
-      } else if (fn == "predict_linear") {
+      } else if (kind == RangeFn::kPredictLinear) {
         if (w.size() >= 2) {
           auto [slope, intercept] = LinearRegression(w, t);
           v = slope * params[1].scalars[i] + intercept;
         }
-      } else if (fn == "avg_over_time") {
+      } else if (kind == RangeFn::kAvgOverTime) {
         v = AvgOverTime(w);
-      } else if (fn == "sum_over_time") {
+      } else if (kind == RangeFn::kSumOverTime) {
         double sum = 0, comp = 0;
         for (const auto& x : w) sum = KahanSumInc(x.value, sum, &comp);
         v = std::isinf(sum) ? sum : sum + comp;
-      } else if (fn == "count_over_time") {
+      } else if (kind == RangeFn::kCountOverTime) {
         v = static_cast<double>(w.size());
-      } else if (fn == "min_over_time" || fn == "max_over_time") {
+      } else if (kind == RangeFn::kMinOverTime || kind == RangeFn::kMaxOverTime) {
         double m = w[0].value;
         for (const auto& x : w) {
-          if ((fn == "max_over_time" ? x.value > m : x.value < m) || std::isnan(m)) m = x.value;
+          if ((kind == RangeFn::kMaxOverTime ? x.value > m : x.value < m) || std::isnan(m)) m = x.value;
         }
         v = m;
-      } else if (fn == "last_over_time") {
+      } else if (kind == RangeFn::kLastOverTime) {
         v = w.back().value;
-      } else if (fn == "first_over_time") {
+      } else if (kind == RangeFn::kFirstOverTime) {
         v = w.front().value;
-      } else if (fn == "ts_of_first_over_time") {
+      } else if (kind == RangeFn::kTsOfFirstOverTime) {
         v = static_cast<double>(w.front().t_ms) / 1000;
-      } else if (fn == "ts_of_last_over_time") {
+      } else if (kind == RangeFn::kTsOfLastOverTime) {
         v = static_cast<double>(w.back().t_ms) / 1000;
-      } else if (fn == "ts_of_max_over_time" || fn == "ts_of_min_over_time") {
+      } else if (kind == RangeFn::kTsOfMaxOverTime || kind == RangeFn::kTsOfMinOverTime) {
         // The newest sample holding the extreme value (ties go to the later one).
-        bool is_max = fn == "ts_of_max_over_time";
+        bool is_max = kind == RangeFn::kTsOfMaxOverTime;
         double m = w[0].value;
         int64_t ts = w[0].t_ms;
         for (const auto& x : w) {
@@ -633,24 +703,24 @@ EvalValue Evaluator::EvalRangeFunction(const Call& c) {
           }
         }
         v = static_cast<double>(ts) / 1000;
-      } else if (fn == "present_over_time") {
+      } else if (kind == RangeFn::kPresentOverTime) {
         v = 1;
-      } else if (fn == "stdvar_over_time") {
+      } else if (kind == RangeFn::kStdvarOverTime) {
         v = StdvarOverTime(w);
-      } else if (fn == "stddev_over_time") {
+      } else if (kind == RangeFn::kStddevOverTime) {
         v = std::sqrt(StdvarOverTime(w));
-      } else if (fn == "quantile_over_time" || fn == "mad_over_time") {
+      } else if (kind == RangeFn::kQuantileOverTime || kind == RangeFn::kMadOverTime) {
         std::vector<double> vals;
         vals.reserve(w.size());
         for (const auto& x : w) vals.push_back(x.value);
-        if (fn == "quantile_over_time") {
+        if (kind == RangeFn::kQuantileOverTime) {
           v = Quantile(params[0].scalars[i], std::move(vals));
         } else {
           double median = Quantile(0.5, vals);
           for (double& x : vals) x = std::fabs(x - median);
           v = Quantile(0.5, std::move(vals));
         }
-      } else if (fn == "double_exponential_smoothing" || fn == "holt_winters") {
+      } else if (kind == RangeFn::kDoubleExponentialSmoothing || kind == RangeFn::kHoltWinters) {
         double sf = params[1].scalars[i], tf = params[2].scalars[i];
         if (sf <= 0 || sf >= 1 || std::isnan(sf)) {
           ThrowExecution("invalid smoothing factor. Expected: 0 < sf < 1, got: " + GoPercentF(sf));

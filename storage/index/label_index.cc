@@ -102,11 +102,28 @@ absl::StatusOr<LabelIndex::Resolved> LabelIndex::Resolve(const std::string& key,
     }
     it = shard.map.emplace(key, std::move(e)).first;
     size_.fetch_add(1, std::memory_order_relaxed);
+    IdShard& ids = id_shards_[it->second.id % kShards];
+    std::lock_guard id_lock(ids.mu);
+    ids.keys.emplace(it->second.id, &it->first);
   }
   r.id = it->second.id;
   r.needs_rows = !it->second.durable;
   FillMissingDays(it->second, days, &r.missing_days);
   return r;
+}
+
+bool LabelIndex::CachedLabels(std::string_view tenant, uint64_t id, Labels* out) const {
+  const IdShard& ids = id_shards_[id % kShards];
+  std::string_view key;
+  {
+    std::lock_guard lock(ids.mu);
+    auto it = ids.keys.find(id);
+    if (it == ids.keys.end()) return false;
+    key = *it->second;  // immutable while the index lives
+  }
+  std::string_view key_tenant;
+  if (!GetLengthPrefixed(&key, &key_tenant) || key_tenant != tenant) return false;
+  return GetLabels(&key, out);
 }
 
 void LabelIndex::MarkWritten(const std::string& key, std::span<const int64_t> days,

@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "storage/db.h"
 #include "storage/keys.h"
+#include "storage/model/labels.h"
 
 namespace otelbox::storage {
 
@@ -66,6 +67,12 @@ class LabelIndex {
   // and `days` have postings. Days before `min_day` are forgotten.
   void MarkWritten(const std::string& key, std::span<const int64_t> days, int64_t min_day);
 
+  // The label set of `id` when the cache holds it (every set ingested or looked up since
+  // start): by-id rows never change once written, so queries need not read them. False
+  // when not cached (or `id` belongs to another tenant). Ids are unique across tenants.
+  // Thread-safe.
+  bool CachedLabels(std::string_view tenant, uint64_t id, Labels* out) const;
+
   // Number of cached label sets.
   int64_t size() const { return size_.load(std::memory_order_relaxed); }
 
@@ -82,6 +89,12 @@ class LabelIndex {
     std::unordered_map<std::string, Entry> map ABSL_GUARDED_BY(mu);
   };
   static constexpr int kShards = 16;
+  // id -> the key of its cache entry (SeriesKey: tenant + encoded labels). Map nodes are
+  // stable and entries never leave the cache, so the pointer stays valid.
+  struct IdShard {
+    mutable std::mutex mu;
+    std::unordered_map<uint64_t, const std::string*> keys ABSL_GUARDED_BY(mu);
+  };
   // Ids are reserved in blocks: the limit is persisted (synchronously ordered in the WAL)
   // before any id below it is used, so a restart never reuses an id.
   static constexpr uint64_t kIdBlock = 1024;
@@ -95,6 +108,7 @@ class LabelIndex {
   LabelIndexFamilies families_;
   bool sync_wal_;
   Shard shards_[kShards];
+  IdShard id_shards_[kShards];
   std::atomic<int64_t> size_{0};
   std::mutex alloc_mu_;
   uint64_t next_id_ ABSL_GUARDED_BY(alloc_mu_) = 1;   // 0 is never an id

@@ -131,6 +131,11 @@ absl::Status PostingsReader::ReadLabels(const rocksdb::ReadOptions& ro, std::str
     keys.clear();
     for (; i < ids.size() && batch_ids.size() < kBatch; ++i) {
       if (out->count(ids[i])) continue;
+      Labels cached;
+      if (cache_ != nullptr && cache_->CachedLabels(tenant, ids[i], &cached)) {
+        if (MatchesAll(matchers, cached)) out->emplace_hint(out->end(), ids[i], std::move(cached));
+        continue;
+      }
       batch_ids.push_back(ids[i]);
       keys.push_back(SeriesByIdKey(tenant, ids[i]));
     }
@@ -254,6 +259,24 @@ absl::Status PostingsReader::LabelValues(const rocksdb::ReadOptions& ro, std::st
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<int64_t>> PostingsReader::Days(const rocksdb::ReadOptions& ro,
+                                                          std::string_view tenant,
+                                                          int64_t start_day,
+                                                          int64_t end_day) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(ro, db_->cf(families_.postings)));
+  return ListDays(it.get(), tenant, start_day, end_day);
+}
+
+absl::Status PostingsReader::DayPairs(
+    const rocksdb::ReadOptions& ro, std::string_view tenant, int64_t day,
+    absl::FunctionRef<void(std::string_view name, std::string_view value)> visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(ro, db_->cf(families_.postings)));
+  return SkipScan(it.get(), PostingsDayPrefix(tenant, day), 4, [&](const PostingKeyParts& parts) {
+    visit(parts.name, parts.value);
+    return PostingsValuePrefix(tenant, day, parts.name, parts.value);
+  });
 }
 
 }  // namespace otelbox::storage

@@ -10,7 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "storage/db.h"
 #include "storage/index/label_index.h"
 #include "storage/model/labels.h"
@@ -27,10 +29,13 @@ bool HasNonEmptyMatcher(const std::vector<Matcher>& matchers);
 // Every matcher accepts the set's value of its label ("" when absent).
 bool MatchesAll(const std::vector<Matcher>& matchers, const Labels& labels);
 
-// Stateless apart from its arguments; thread-safe. `db` outlives it.
+// Stateless apart from its arguments; thread-safe. `db` (and `cache`) outlive it.
 class PostingsReader {
  public:
-  PostingsReader(Database* db, LabelIndexFamilies families) : db_(db), families_(families) {}
+  // `cache`, when given, is the LabelIndex of these families: label sets it holds are
+  // taken from memory instead of the by-id family.
+  PostingsReader(Database* db, LabelIndexFamilies families, const LabelIndex* cache = nullptr)
+      : db_(db), families_(families), cache_(cache) {}
 
   // Ids and label sets of `tenant` matching every matcher with postings in a day of
   // [start_day, end_day]. `matchers` must contain a non-empty matcher (HasNonEmptyMatcher);
@@ -51,6 +56,15 @@ class PostingsReader {
                            std::string_view name, int64_t start_day, int64_t end_day,
                            std::set<std::string>* out) const;
 
+  // The day partitions of `tenant` with postings within [start_day, end_day]: one Seek per
+  // existing day.
+  absl::StatusOr<std::vector<int64_t>> Days(const rocksdb::ReadOptions& ro, std::string_view tenant,
+                                            int64_t start_day, int64_t end_day) const;
+  // Every distinct (name, value) of one day's postings, in key order: one Seek each.
+  absl::Status DayPairs(const rocksdb::ReadOptions& ro, std::string_view tenant, int64_t day,
+                        absl::FunctionRef<void(std::string_view name, std::string_view value)>
+                            visit) const;
+
  private:
   absl::Status ReadLabels(const rocksdb::ReadOptions& ro, std::string_view tenant,
                           const std::vector<uint64_t>& ids, const std::vector<Matcher>& matchers,
@@ -58,6 +72,7 @@ class PostingsReader {
 
   Database* db_;
   LabelIndexFamilies families_;
+  const LabelIndex* cache_;
 };
 
 }  // namespace otelbox::storage

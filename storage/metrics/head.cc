@@ -89,7 +89,7 @@ bool DecodeRecord(std::string_view in, std::string_view* tenant, std::vector<Rec
 
 }  // namespace
 
-MetricHead::MetricHead(Database* db) : db_(db) {}
+MetricHead::MetricHead(Database* db) : db_(db), recent_(db) {}
 
 absl::Status MetricHead::Recover() {
   std::unique_ptr<rocksdb::Iterator> it(
@@ -209,6 +209,7 @@ absl::Status MetricHead::Flush(bool sync_wal) {
   rocksdb::WriteBatch wb;
   auto* chunks_cf = db_->cf(ColumnFamily::kChunks);
   int64_t flushed = 0;
+  std::vector<RecentChunks::Operand> operands;  // grouped by series, windows ascending
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     for (const auto& [id, buf] : shard.flushing) {
@@ -227,7 +228,12 @@ absl::Status MetricHead::Flush(bool sync_wal) {
         for (; h < all.histograms.size() && ChunkWindowStart(all.histograms[h].t_ms) == window; ++h) {
           part.histograms.push_back(all.histograms[h]);
         }
-        wb.Merge(chunks_cf, ChunkKey(buf.tenant, id, window), EncodeAnyChunk(part));
+        RecentChunks::Operand& op = operands.emplace_back();
+        op.id = id;
+        op.tenant = buf.tenant;  // `flushing` keeps it until the end of this flush
+        op.window_start_ms = window;
+        op.chunk = EncodeAnyChunk(part);
+        wb.Merge(chunks_cf, ChunkKey(buf.tenant, id, window), op.chunk);
       }
       flushed += HeadWeight(buf.writes);
     }
@@ -237,7 +243,14 @@ absl::Status MetricHead::Flush(bool sync_wal) {
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync_wal;
+  recent_.Prepare(operands);
   rocksdb::Status s = wb.Count() > 0 ? db_->db()->Write(wo, &wb) : rocksdb::Status::OK();
+  // The operands join the recent chunks before their samples leave the head (below).
+  if (s.ok()) {
+    recent_.Commit(&operands);
+  } else {
+    recent_.Abort();
+  }
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     if (!s.ok()) {

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "storage/metrics/recent_chunks.h"
 #include "storage/metrics/sample_writes.h"
 #include "storage/model/sample.h"
 
@@ -61,6 +62,11 @@ class MetricHead {
   // records, atomically. Thread-safe; concurrent flushes serialize.
   absl::Status Flush(bool sync_wal);
 
+  // The chunk operands of the series' newest windows, as flushes wrote them. Read it after
+  // Collect: a sample leaves the head only once it is there (or in a window it does not
+  // hold, which then comes from RocksDB).
+  const RecentChunks& recent() const { return recent_; }
+
   // Buffered floats; a histogram counts as the number of float samples its memory would
   // hold (about 11 for one with no buckets, plus one per two buckets).
   int64_t buffered_samples() const { return buffered_samples_.load(std::memory_order_relaxed); }
@@ -88,6 +94,7 @@ class MetricHead {
   // Floats, plus histograms weighted by their memory in float-sample units (HeadWeight).
   std::atomic<int64_t> buffered_samples_{0};
   Shard shards_[kShards];
+  RecentChunks recent_;  // written by Flush under flush_mu_
 };
 
 }  // namespace otelbox::storage

@@ -6,6 +6,7 @@
 #include <limits>
 #include <iterator>
 #include <set>
+#include <span>
 #include <thread>
 
 #include "common/log.h"
@@ -145,6 +146,28 @@ struct OperandScratch {
   std::vector<Sample> part;
 };
 
+// Decodes a chunk key's merge operands (oldest first) over [start_ms, end_ms] and merges
+// them into `out` as the merge operator would (the later operand wins equal timestamps),
+// so the samples are the same, bit for bit. kNotFloat: some operand holds histograms;
+// nothing was appended.
+template <typename Chunk>
+OperandRead DecodeFloatOperands(std::span<const Chunk> operands, int64_t start_ms,
+                                int64_t end_ms, const Labels& labels, std::vector<Sample>* part,
+                                std::vector<Sample>* out) {
+  auto view = [](const Chunk& c) { return std::string_view(c.data(), c.size()); };
+  for (const Chunk& c : operands) {
+    if (!IsFloatChunk(view(c))) return OperandRead::kNotFloat;
+  }
+  for (const Chunk& c : operands) {
+    part->clear();
+    if (auto st = DecodeChunkRange(view(c), start_ms, end_ms, part); !st.ok()) {
+      LogError("series " + labels.ToString() + ": " + std::string(st.message()));
+    }
+    MergeNewerSamples(out, *part);
+  }
+  return OperandRead::kDone;
+}
+
 // Reads one chunk key as its raw merge operands (oldest first; a folded base value comes
 // first) instead of letting RocksDB fold them: folding decodes every operand and encodes
 // the whole window again (twice: XOR and decimal) on each read, which was most of an
@@ -171,18 +194,8 @@ absl::StatusOr<OperandRead> ReadFloatOperands(rocksdb::DB* db, const rocksdb::Re
   }
   if (s.IsNotFound()) return OperandRead::kNotFound;
   if (!s.ok()) return ToAbslStatus(s, "reading chunk operands");
-  for (int i = 0; i < count; ++i) {
-    if (!IsFloatChunk(operands[i].ToStringView())) return OperandRead::kNotFloat;
-  }
-  std::vector<Sample>& part = scratch->part;
-  for (int i = 0; i < count; ++i) {
-    part.clear();
-    if (auto st = DecodeChunkRange(operands[i].ToStringView(), start_ms, end_ms, &part); !st.ok()) {
-      LogError("series " + labels.ToString() + ": " + std::string(st.message()));
-    }
-    MergeNewerSamples(out, part);
-  }
-  return OperandRead::kDone;
+  return DecodeFloatOperands(std::span<const rocksdb::PinnableSlice>(operands.data(), count),
+                             start_ms, end_ms, labels, &scratch->part, out);
 }
 
 // HasNonEmptyMatcher, MatchesAll and the postings scans live in storage/index/
@@ -392,6 +405,7 @@ absl::StatusOr<AppendStats> MetricStore::Append(std::string_view tenant,
   struct ToMark {
     std::string key;
     std::vector<int64_t> days;
+    const Labels* labels;
   };
   std::vector<ToMark> to_mark;
   std::vector<MetricHead::SeriesSamplesRef> head_series;
@@ -438,7 +452,7 @@ absl::StatusOr<AppendStats> MetricStore::Append(std::string_view tenant,
     stats.samples_written += static_cast<int64_t>(p.samples.size() + p.histograms.size());
     if (r->created) ++stats.series_created;
     if (r->needs_rows || !r->missing_days.empty()) {
-      to_mark.push_back(ToMark{std::move(key), std::move(r->missing_days)});
+      to_mark.push_back(ToMark{std::move(key), std::move(r->missing_days), &labels});
     }
   }
 
@@ -467,7 +481,10 @@ absl::StatusOr<AppendStats> MetricStore::Append(std::string_view tenant,
   if (head_.buffered_samples() >= options_.head_flush_samples) flusher_cv_.notify_one();
 
   const int64_t min_day = cutoff == kNoCutoff ? kNoCutoff : DayOf(cutoff);
-  for (const ToMark& m : to_mark) index_.MarkWritten(m.key, m.days, min_day);
+  for (const ToMark& m : to_mark) {
+    day_labels_.Added(tenant, *m.labels, m.days);
+    index_.MarkWritten(m.key, m.days, min_day);
+  }
   if (!new_metadata.empty()) {
     std::lock_guard lock(metadata_mu_);
     for (auto& [k, m] : new_metadata) metadata_cache_[k] = std::move(m);
@@ -481,7 +498,7 @@ absl::StatusOr<AppendStats> MetricStore::Append(std::string_view tenant,
 absl::Status MetricStore::MatchSeries(const rocksdb::ReadOptions& ro, std::string_view tenant,
                                       const MatcherSet& matchers, int64_t start_ms,
                                       int64_t end_ms, std::map<uint64_t, Labels>* out) {
-  return PostingsReader(db_, kSeriesIndexFamilies)
+  return PostingsReader(db_, kSeriesIndexFamilies, &index_)
       .Match(ro, tenant, matchers, DayOf(start_ms), DayOf(end_ms), out);
 }
 
@@ -522,13 +539,13 @@ absl::StatusOr<std::vector<SeriesData>> MetricStore::Select(std::string_view ten
       return s;
     }
   }
-  // The head is read before the chunks' snapshot is taken: a sample that a concurrent head
-  // flush moves out of the head is then already in that snapshot's chunks.
-  std::map<uint64_t, SampleWrites> head_samples;
-  for (const auto& [id, labels] : series) {
-    SampleWrites from_head;
-    head_.Collect(id, start_ms, end_ms, &from_head);
-    if (!from_head.empty()) head_samples.emplace(id, std::move(from_head));
+  // The head is read before the chunks' snapshot is taken and before the recent chunks are
+  // read: a sample that a concurrent head flush moves out of the head is then already in
+  // that snapshot's chunks and in the recent chunks (ConcurrentFlushesNeverHideWrittenSamples).
+  std::vector<SampleWrites> head_samples(series.size());  // in the order of `todo`
+  {
+    size_t i = 0;
+    for (const auto& [id, labels] : series) head_.Collect(id, start_ms, end_ms, &head_samples[i++]);
   }
   SnapshotGuard snap(db_->db());
   // Short ranges (instant queries, recent panels) span few windows: those are read as raw
@@ -556,6 +573,19 @@ absl::StatusOr<std::vector<SeriesData>> MetricStore::Select(std::string_view ten
         read = true;
         for (uint64_t k = 0; k < windows && read; ++k) {
           const int64_t w = first_window + static_cast<int64_t>(k) * kChunkWindowMs;
+          // The newest windows come from memory, as flushes wrote them.
+          OperandRead from_memory = OperandRead::kNotFound;
+          const bool held = head_.recent().Read(id, w, [&](std::span<const std::string> chunks) {
+            from_memory = DecodeFloatOperands(chunks, start_ms, end_ms, labels, &scratch.part,
+                                              &data.samples);
+          });
+          if (held) {
+            if (from_memory == OperandRead::kNotFloat) {
+              data.samples.clear();
+              read = false;
+            }
+            continue;
+          }
           auto r = ReadFloatOperands(db_->db(), snap.ro(), db_->cf(ColumnFamily::kChunks),
                                      ChunkKey(tenant, id, w), start_ms, end_ms, labels,
                                      &scratch, &data.samples);
@@ -603,15 +633,15 @@ absl::StatusOr<std::vector<SeriesData>> MetricStore::Select(std::string_view ten
         }
         if (!it->status().ok()) return ToAbslStatus(it->status(), "reading chunks");
       }
-      if (auto h = head_samples.find(id); h != head_samples.end()) {
-        if (data.histograms.empty() && h->second.histograms().empty()) {
-          MergeNewerSamples(&data.samples, h->second.floats());
+      if (const SampleWrites& from_head = head_samples[i]; !from_head.empty()) {
+        if (data.histograms.empty() && from_head.histograms().empty()) {
+          MergeNewerSamples(&data.samples, from_head.floats());
         } else {
           // The chunks' samples (one per timestamp) are older than every head write.
           SampleWrites all;
           all.AddFloats(data.samples.data(), data.samples.data() + data.samples.size());
           all.AddHistograms(data.histograms.data(), data.histograms.data() + data.histograms.size());
-          all.AppendInRange(h->second, start_ms, end_ms);
+          all.AppendInRange(from_head, start_ms, end_ms);
           ResolvedSamples resolved = all.Resolve();
           data.samples = std::move(resolved.floats);
           data.histograms = std::move(resolved.histograms);
@@ -673,6 +703,33 @@ absl::StatusOr<std::vector<Labels>> MetricStore::Series(std::string_view tenant,
   return result;
 }
 
+absl::Status MetricStore::VisitDayLabels(
+    const rocksdb::ReadOptions& ro, std::string_view tenant, int64_t start_ms, int64_t end_ms,
+    absl::FunctionRef<void(const DayLabelsCache::NameValues&)> visit,
+    std::vector<int64_t>* unloaded_days) {
+  if (const int64_t cutoff = CutoffMs(); cutoff != kNoCutoff) day_labels_.DropBefore(DayOf(cutoff));
+  const PostingsReader reader(db_, kSeriesIndexFamilies);
+  auto days = reader.Days(ro, tenant, DayOf(start_ms), DayOf(end_ms));
+  if (!days.ok()) return days.status();
+  for (int64_t day : *days) {
+    if (day_labels_.Read(tenant, day, visit)) continue;
+    const bool loaded = day_labels_.Load(tenant, day, [&](DayLabelsCache::NameValues* out) {
+      // Its own snapshot, taken after the day was registered (DayLabelsCache).
+      SnapshotGuard snap(db_->db());
+      auto s = reader.DayPairs(snap.ro(), tenant, day, [&](std::string_view n, std::string_view v) {
+        auto it = out->find(n);
+        if (it == out->end()) it = out->emplace(std::string(n), std::set<std::string, std::less<>>()).first;
+        it->second.emplace_hint(it->second.end(), v);
+      });
+      if (!s.ok()) LogError("loading label names of day " + std::to_string(day) + ": " + std::string(s.message()));
+      return s.ok();
+    });
+    if (loaded && day_labels_.Read(tenant, day, visit)) continue;
+    unloaded_days->push_back(day);  // being loaded by another query, or too big: RocksDB
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<std::string>> MetricStore::LabelNames(
     std::string_view tenant, const std::vector<MatcherSet>& sets, int64_t start_ms,
     int64_t end_ms, size_t limit) {
@@ -687,9 +744,17 @@ absl::StatusOr<std::vector<std::string>> MetricStore::LabelNames(
         for (const Label& l : labels) names.insert(l.name);
       }
     } else {
-      auto s = PostingsReader(db_, kSeriesIndexFamilies)
-                   .LabelNames(snap.ro(), tenant, DayOf(start_ms), DayOf(end_ms), &names);
+      std::vector<int64_t> unloaded;
+      auto s = VisitDayLabels(snap.ro(), tenant, start_ms, end_ms,
+                              [&](const DayLabelsCache::NameValues& day) {
+                                for (const auto& [name, values] : day) names.insert(name);
+                              },
+                              &unloaded);
       if (!s.ok()) return s;
+      for (int64_t day : unloaded) {
+        s = PostingsReader(db_, kSeriesIndexFamilies).LabelNames(snap.ro(), tenant, day, day, &names);
+        if (!s.ok()) return s;
+      }
     }
   }
   std::vector<std::string> result(names.begin(), names.end());
@@ -701,23 +766,49 @@ absl::StatusOr<std::vector<std::string>> MetricStore::LabelValues(
     std::string_view tenant, std::string_view name, const std::vector<MatcherSet>& sets,
     int64_t start_ms, int64_t end_ms, size_t limit) {
   start_ms = std::max(start_ms, CutoffMs());
-  std::set<std::string> values;
+  std::vector<std::string> result;
   if (start_ms <= end_ms) {
     SnapshotGuard snap(db_->db());
     if (!sets.empty()) {
+      std::set<std::string> values;
       std::map<uint64_t, Labels> series;
       if (auto s = MatchSets(snap.ro(), tenant, sets, start_ms, end_ms, &series); !s.ok()) return s;
       for (const auto& [id, labels] : series) {
         std::string_view v = labels.Get(name);
         if (!v.empty()) values.emplace(v);
       }
+      result.assign(values.begin(), values.end());
     } else {
-      auto s = PostingsReader(db_, kSeriesIndexFamilies)
-                   .LabelValues(snap.ro(), tenant, name, DayOf(start_ms), DayOf(end_ms), &values);
+      // Each day's values are sorted: one day (the usual dashboard range) is a copy, more
+      // are merged.
+      std::vector<std::string> merged;
+      std::vector<int64_t> unloaded;
+      auto s = VisitDayLabels(snap.ro(), tenant, start_ms, end_ms,
+                              [&](const DayLabelsCache::NameValues& day) {
+                                auto it = day.find(name);
+                                if (it == day.end()) return;
+                                if (result.empty()) {
+                                  result.assign(it->second.begin(), it->second.end());
+                                  return;
+                                }
+                                merged.clear();
+                                std::set_union(result.begin(), result.end(), it->second.begin(),
+                                               it->second.end(), std::back_inserter(merged));
+                                result.swap(merged);
+                              },
+                              &unloaded);
       if (!s.ok()) return s;
+      if (!unloaded.empty()) {
+        std::set<std::string> values(result.begin(), result.end());
+        for (int64_t day : unloaded) {
+          s = PostingsReader(db_, kSeriesIndexFamilies)
+                  .LabelValues(snap.ro(), tenant, name, day, day, &values);
+          if (!s.ok()) return s;
+        }
+        result.assign(values.begin(), values.end());
+      }
     }
   }
-  std::vector<std::string> result(values.begin(), values.end());
   if (limit > 0 && result.size() > limit) result.resize(limit);
   return result;
 }

@@ -7,10 +7,13 @@
 // returns. A background flusher moves the head into chunk merge operands (one per series
 // and 2 h window) every `head_flush_interval` or `head_flush_samples`; the chunk merge
 // operator combines them. Read path: day-partitioned postings -> candidate ids -> labels
-// from `series_by_id` (batched MultiGet) re-checked against every matcher -> chunks + head;
-// selects of few windows read each chunk key's raw merge operands and merge them in
-// memory (no re-encoding per read), longer ones scan the folded chunks. Only the samples
-// in [start, end] are decoded into the result.
+// (from the label index's memory, else `series_by_id` by batched MultiGet) re-checked
+// against every matcher -> chunks + head; selects of few windows read each chunk key's
+// merge operands, from memory for the two newest windows of a series (RecentChunks, kept
+// by the head flush) or raw from RocksDB, and merge them (no re-encoding per read); longer
+// ones scan the folded chunks. Only the samples in [start, end] are decoded into the
+// result. Label names and values without match[] come from a per-day in-memory copy of
+// the postings' names and values (DayLabelsCache), loaded on a day's first query.
 //
 // Durability: `sync_wal=false` (default) survives a kill -9 of the process (the WAL is in
 // the OS page cache) but not a power loss; `sync_wal=true` fsyncs every Append.
@@ -32,6 +35,7 @@
 #include "common/self_metrics.h"
 #include "storage/appender.h"
 #include "storage/db.h"
+#include "storage/index/day_labels_cache.h"
 #include "storage/metrics/head.h"
 #include "storage/metrics/series_index.h"
 #include "storage/querier.h"
@@ -124,8 +128,16 @@ class MetricStore final : public MetricAppender, public SeriesQuerier {
   MetricStoreOptions options_;
   void FlushLoop();
 
+  // Visits the label names and values of `tenant`'s day partitions within [start_ms,
+  // end_ms] (from the in-memory copy; a day is loaded on first use).
+  absl::Status VisitDayLabels(const rocksdb::ReadOptions& ro, std::string_view tenant,
+                              int64_t start_ms, int64_t end_ms,
+                              absl::FunctionRef<void(const DayLabelsCache::NameValues&)> visit,
+                              std::vector<int64_t>* unloaded_days);
+
   SeriesIndex index_;
   MetricHead head_;
+  DayLabelsCache day_labels_;
   std::mutex flusher_mu_;
   std::condition_variable flusher_cv_;
   bool stopping_ ABSL_GUARDED_BY(flusher_mu_) = false;

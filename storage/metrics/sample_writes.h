@@ -22,8 +22,13 @@ struct ResolvedSamples {
 // Not thread-safe.
 class SampleWrites {
  public:
-  void AddFloats(const Sample* begin, const Sample* end) { floats_.insert(floats_.end(), begin, end); }
-  void AddFloat(const Sample& s) { floats_.push_back(s); }
+  void AddFloats(const Sample* begin, const Sample* end) {
+    for (const Sample* s = begin; s != end; ++s) AddFloat(*s);
+  }
+  void AddFloat(const Sample& s) {
+    floats_ascending_ = floats_ascending_ && (floats_.empty() || s.t_ms > floats_.back().t_ms);
+    floats_.push_back(s);
+  }
   void AddHistograms(const HistogramSample* begin, const HistogramSample* end);
   void AddHistogram(const HistogramSample& h);
   // Appends `other`'s writes with times in [start_ms, end_ms], keeping their order after
@@ -42,6 +47,9 @@ class SampleWrites {
   std::vector<Sample> floats_;
   std::vector<HistogramSample> histograms_;
   std::vector<size_t> floats_before_;  // per histogram: floats written before it
+  // Every float was written after all earlier ones in time (in-order ingest, the common
+  // case): AppendInRange then finds its range by binary search instead of a scan.
+  bool floats_ascending_ = true;
 };
 
 }  // namespace otelbox::storage
