@@ -5,6 +5,17 @@
 namespace otelbox::storage {
 
 Labels::Labels(std::vector<Label> labels) {
+  // Label sets read back from storage are sorted and unique already: taken as they are
+  // (stable_sort allocates a buffer, and instant queries build thousands of sets).
+  const bool canonical =
+      std::adjacent_find(labels.begin(), labels.end(), [](const Label& a, const Label& b) {
+        return !(a.name < b.name);
+      }) == labels.end() &&
+      std::none_of(labels.begin(), labels.end(), [](const Label& l) { return l.value.empty(); });
+  if (canonical) {
+    labels_ = std::move(labels);
+    return;
+  }
   // Stable sort keeps input order among equal names so "last wins" is well defined.
   std::stable_sort(labels.begin(), labels.end(),
                    [](const Label& a, const Label& b) { return a.name < b.name; });
