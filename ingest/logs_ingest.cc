@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "ingest/admission.h"
 #include "ingest/compression.h"
+#include "ingest/ingest_counters.h"
 #include "ingest/loki/push_request.h"
 #include "ingest/otlp/grpc_logs_service.h"
 #include "ingest/otlp/logs_translator.h"
@@ -54,34 +55,19 @@ struct LogsIngest::Impl {
   Impl(storage::LogAppender* a, SelfMetrics* m, IngestLimits l, loki::PushLimits pl,
        std::function<int64_t()> now)
       : appender(a),
-        metrics(m),
+        counters(m, "otelbox_ingest_received_log_entries_total",
+                 "Log entries received by protocol, before validation and storage."),
         limits(l),
         push_limits(pl),
         now_ns(now ? std::move(now) : SystemNowNs),
         admission(l.max_inflight_bytes) {}
 
   storage::LogAppender* appender;
-  SelfMetrics* metrics;
+  IngestCounters counters;
   IngestLimits limits;
   loki::PushLimits push_limits;
   std::function<int64_t()> now_ns;
   Admission admission;
-
-  void CountRequest(std::string_view protocol, std::string_view code) {
-    if (metrics == nullptr) return;
-    metrics
-        ->GetCounter("otelbox_ingest_requests_total", "Ingest requests by protocol and result.",
-                     absl::StrCat("protocol=\"", AbslView(protocol), "\",code=\"", AbslView(code), "\""))
-        ->Add();
-  }
-  void CountEntries(std::string_view protocol, int64_t n) {
-    if (metrics == nullptr || n <= 0) return;
-    metrics
-        ->GetCounter("otelbox_ingest_received_log_entries_total",
-                     "Log entries received by protocol, before validation and storage.",
-                     absl::StrCat("protocol=\"", AbslView(protocol), "\""))
-        ->Add(n);
-  }
 
   // The shared tail of every receiver: distributor checks, append, and the list of Loki
   // messages for whatever was not stored. A Status only when nothing could be written.
@@ -93,7 +79,7 @@ struct LogsIngest::Impl {
                                 std::string_view protocol) {
     int64_t received = 0;
     for (const auto& s : streams) received += static_cast<int64_t>(s.entries.size());
-    CountEntries(protocol, received);
+    counters.CountItems(protocol, received);
     loki::ValidatedPush validated = loki::ValidatePush(std::move(streams), push_limits, now_ns());
     Outcome out;
     out.errors = std::move(validated.errors);
@@ -194,15 +180,13 @@ LogsIngest::LogsIngest(storage::LogAppender* appender, SelfMetrics* metrics, Ing
 LogsIngest::~LogsIngest() = default;
 
 IngestReply LogsIngest::HandleLokiPush(const IngestRequest& request) {
-  IngestReply reply = otlp::GuardedReply("loki push ingest", [&] { return impl_->LokiPush(request); });
-  impl_->CountRequest("loki_push", absl::StrCat(reply.status));
-  return reply;
+  return impl_->counters.CountedReply("loki push ingest", "loki_push",
+                                      [&] { return impl_->LokiPush(request); });
 }
 
 IngestReply LogsIngest::HandleOtlpHttp(const IngestRequest& request) {
-  IngestReply reply = otlp::GuardedReply("otlp http logs ingest", [&] { return impl_->OtlpHttp(request); });
-  impl_->CountRequest("otlp_http_logs", absl::StrCat(reply.status));
-  return reply;
+  return impl_->counters.CountedReply("otlp http logs ingest", "otlp_http_logs",
+                                      [&] { return impl_->OtlpHttp(request); });
 }
 
 std::unique_ptr<grpc::Service> LogsIngest::MakeGrpcService() {
@@ -210,11 +194,8 @@ std::unique_ptr<grpc::Service> LogsIngest::MakeGrpcService() {
   return otlp::NewGrpcLogsService(
       [impl](std::string_view tenant, const collector::ExportLogsServiceRequest& req)
           -> absl::StatusOr<otlp::ExportOutcome> {
-        absl::StatusOr<otlp::ExportOutcome> out = otlp::AdmitAndExport(
-            "otlp grpc logs ingest", impl->admission, req.ByteSizeLong(),
-            [&] { return impl->ExportOtlp(tenant, req, "otlp_grpc_logs"); });
-        impl->CountRequest("otlp_grpc_logs", absl::StatusCodeToString(out.status().code()));
-        return out;
+        return impl->counters.CountedExport("otlp grpc logs ingest", "otlp_grpc_logs", impl->admission, req,
+                                            [&] { return impl->ExportOtlp(tenant, req, "otlp_grpc_logs"); });
       });
 }
 

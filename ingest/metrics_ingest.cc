@@ -13,6 +13,7 @@
 #include "google/rpc/status.pb.h"
 #include "ingest/admission.h"
 #include "ingest/compression.h"
+#include "ingest/ingest_counters.h"
 #include "ingest/otlp/grpc_metrics_service.h"
 #include "ingest/otlp/metrics_translator.h"
 #include "ingest/otlp/otlp_http.h"
@@ -37,31 +38,18 @@ constexpr const char* kOverloaded = otlp::kOverloadedMessage;
 
 struct MetricsIngest::Impl {
   Impl(storage::MetricAppender* a, SelfMetrics* m, IngestLimits l)
-      : appender(a), metrics(m), limits(l), admission(l.max_inflight_bytes) {}
+      : appender(a),
+        counters(m, "otelbox_ingest_received_samples_total", "Samples received by protocol, before storage."),
+        limits(l),
+        admission(l.max_inflight_bytes) {}
 
   storage::MetricAppender* appender;
-  SelfMetrics* metrics;
+  IngestCounters counters;
   IngestLimits limits;
   Admission admission;
 
   std::optional<Admission::Ticket> Admit(size_t body_bytes) {
     return admission.TryAcquire(body_bytes * kAdmissionBytesPerBodyByte);
-  }
-
-  void CountRequest(std::string_view protocol, std::string_view code) {
-    if (metrics == nullptr) return;
-    metrics
-        ->GetCounter("otelbox_ingest_requests_total", "Ingest requests by protocol and result.",
-                     absl::StrCat("protocol=\"", AbslView(protocol), "\",code=\"", AbslView(code), "\""))
-        ->Add();
-  }
-  void CountSamples(std::string_view protocol, int64_t n) {
-    if (metrics == nullptr || n <= 0) return;
-    metrics
-        ->GetCounter("otelbox_ingest_received_samples_total",
-                     "Samples received by protocol, before storage.",
-                     absl::StrCat("protocol=\"", AbslView(protocol), "\""))
-        ->Add(n);
   }
 
   // The shared OTLP path: translate, append (dropping what storage can't take), and report
@@ -70,7 +58,7 @@ struct MetricsIngest::Impl {
                                                  const collector::ExportMetricsServiceRequest& req,
                                                  std::string_view protocol) {
     otlp::MetricsTranslation tr = otlp::TranslateMetrics(req);
-    CountSamples(protocol, static_cast<int64_t>(tr.batch.SampleCount()));
+    counters.CountItems(protocol, static_cast<int64_t>(tr.batch.SampleCount()));
     otlp::ExportOutcome out;
     out.rejected = tr.rejected_points;
     out.error_message = std::move(tr.first_error);
@@ -137,7 +125,7 @@ struct MetricsIngest::Impl {
     }
     auto batch = TranslateWriteRequest(*req);
     if (!batch.ok()) return TextReply(400, std::string(batch.status().message()));
-    CountSamples("remote_write", static_cast<int64_t>(batch->SampleCount()));
+    counters.CountItems("remote_write", static_cast<int64_t>(batch->SampleCount()));
     if (!batch->series.empty() || !batch->metadata.empty()) {
       const std::string_view tenant =
           request.tenant.empty() ? storage::kDefaultTenant : request.tenant;
@@ -161,15 +149,13 @@ MetricsIngest::MetricsIngest(storage::MetricAppender* appender, SelfMetrics* met
 MetricsIngest::~MetricsIngest() = default;
 
 IngestReply MetricsIngest::HandleOtlpHttp(const IngestRequest& request) {
-  IngestReply reply = otlp::GuardedReply("otlp http metrics ingest", [&] { return impl_->OtlpHttp(request); });
-  impl_->CountRequest("otlp_http", absl::StrCat(reply.status));
-  return reply;
+  return impl_->counters.CountedReply("otlp http metrics ingest", "otlp_http",
+                                      [&] { return impl_->OtlpHttp(request); });
 }
 
 IngestReply MetricsIngest::HandleRemoteWrite(const IngestRequest& request) {
-  IngestReply reply = otlp::GuardedReply("remote_write ingest", [&] { return impl_->RemoteWrite(request); });
-  impl_->CountRequest("remote_write", absl::StrCat(reply.status));
-  return reply;
+  return impl_->counters.CountedReply("remote_write ingest", "remote_write",
+                                      [&] { return impl_->RemoteWrite(request); });
 }
 
 std::unique_ptr<grpc::Service> MetricsIngest::MakeGrpcService() {
@@ -177,11 +163,8 @@ std::unique_ptr<grpc::Service> MetricsIngest::MakeGrpcService() {
   return otlp::NewGrpcMetricsService(
       [impl](std::string_view tenant, const collector::ExportMetricsServiceRequest& req)
           -> absl::StatusOr<otlp::ExportOutcome> {
-        absl::StatusOr<otlp::ExportOutcome> out = otlp::AdmitAndExport(
-            "otlp grpc metrics ingest", impl->admission, req.ByteSizeLong(),
-            [&] { return impl->ExportOtlp(tenant, req, "otlp_grpc"); });
-        impl->CountRequest("otlp_grpc", absl::StatusCodeToString(out.status().code()));
-        return out;
+        return impl->counters.CountedExport("otlp grpc metrics ingest", "otlp_grpc", impl->admission, req,
+                                            [&] { return impl->ExportOtlp(tenant, req, "otlp_grpc"); });
       });
 }
 

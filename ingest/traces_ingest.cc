@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "ingest/admission.h"
 #include "ingest/compression.h"
+#include "ingest/ingest_counters.h"
 #include "ingest/otlp/grpc_traces_service.h"
 #include "ingest/otlp/otlp_http.h"
 #include "ingest/otlp/traces_translator.h"
@@ -32,32 +33,20 @@ using otlp::TextReply;
 
 struct TracesIngest::Impl {
   Impl(storage::SpanAppender* a, SelfMetrics* m, IngestLimits l)
-      : appender(a), metrics(m), limits(l), admission(l.max_inflight_bytes) {}
+      : appender(a),
+        counters(m, "otelbox_ingest_received_spans_total", "Spans received by protocol, before storage."),
+        limits(l),
+        admission(l.max_inflight_bytes) {}
 
   storage::SpanAppender* appender;
-  SelfMetrics* metrics;
+  IngestCounters counters;
   IngestLimits limits;
   Admission admission;
-
-  void CountRequest(std::string_view protocol, std::string_view code) {
-    if (metrics == nullptr) return;
-    metrics
-        ->GetCounter("otelbox_ingest_requests_total", "Ingest requests by protocol and result.",
-                     absl::StrCat("protocol=\"", AbslView(protocol), "\",code=\"", AbslView(code), "\""))
-        ->Add();
-  }
-  void CountSpans(std::string_view protocol, int64_t n) {
-    if (metrics == nullptr || n <= 0) return;
-    metrics
-        ->GetCounter("otelbox_ingest_received_spans_total", "Spans received by protocol, before storage.",
-                     absl::StrCat("protocol=\"", AbslView(protocol), "\""))
-        ->Add(n);
-  }
 
   // Appends and folds storage's rejections into the OTLP outcome.
   absl::StatusOr<otlp::ExportOutcome> Store(std::string_view tenant, storage::SpanBatch batch,
                                             otlp::ExportOutcome out, std::string_view protocol) {
-    CountSpans(protocol, static_cast<int64_t>(batch.spans.size()));
+    counters.CountItems(protocol, static_cast<int64_t>(batch.spans.size()));
     if (batch.spans.empty()) return out;
     auto stats = appender->Append(tenant.empty() ? storage::kDefaultTenant : tenant, std::move(batch));
     if (!stats.ok()) return stats.status();
@@ -132,15 +121,12 @@ TracesIngest::TracesIngest(storage::SpanAppender* appender, SelfMetrics* metrics
 TracesIngest::~TracesIngest() = default;
 
 IngestReply TracesIngest::HandleOtlpHttp(const IngestRequest& request) {
-  IngestReply reply = otlp::GuardedReply("otlp http traces ingest", [&] { return impl_->OtlpHttp(request); });
-  impl_->CountRequest("otlp_http_traces", absl::StrCat(reply.status));
-  return reply;
+  return impl_->counters.CountedReply("otlp http traces ingest", "otlp_http_traces",
+                                      [&] { return impl_->OtlpHttp(request); });
 }
 
 IngestReply TracesIngest::HandleZipkin(const IngestRequest& request) {
-  IngestReply reply = otlp::GuardedReply("zipkin ingest", [&] { return impl_->Zipkin(request); });
-  impl_->CountRequest("zipkin", absl::StrCat(reply.status));
-  return reply;
+  return impl_->counters.CountedReply("zipkin ingest", "zipkin", [&] { return impl_->Zipkin(request); });
 }
 
 std::unique_ptr<grpc::Service> TracesIngest::MakeGrpcService() {
@@ -148,11 +134,8 @@ std::unique_ptr<grpc::Service> TracesIngest::MakeGrpcService() {
   return otlp::NewGrpcTracesService(
       [impl](std::string_view tenant, const collector::ExportTraceServiceRequest& req)
           -> absl::StatusOr<otlp::ExportOutcome> {
-        absl::StatusOr<otlp::ExportOutcome> out = otlp::AdmitAndExport(
-            "otlp grpc traces ingest", impl->admission, req.ByteSizeLong(),
-            [&] { return impl->ExportOtlp(tenant, req, "otlp_grpc_traces"); });
-        impl->CountRequest("otlp_grpc_traces", absl::StatusCodeToString(out.status().code()));
-        return out;
+        return impl->counters.CountedExport("otlp grpc traces ingest", "otlp_grpc_traces", impl->admission,
+                                            req, [&] { return impl->ExportOtlp(tenant, req, "otlp_grpc_traces"); });
       });
 }
 
