@@ -309,21 +309,31 @@ HttpResponse LokiApi::Volume(const HttpRequest& request, bool range) {
   if (!matchers.ok()) return LokiErrorResponse(matchers.status());
   auto limit = ParseLokiLimit(request, 100);
   if (!limit.ok()) return LokiErrorResponse(limit.status());
-  // Group by targetLabels, else by the label names the selector mentions (Loki's default
-  // for aggregateBy=series).
-  std::vector<std::string> by;
-  std::string_view targets = request.Param("targetLabels");
-  while (!targets.empty()) {
-    const size_t comma = targets.find(',');
-    std::string_view t = targets.substr(0, comma);
-    if (!t.empty()) by.emplace_back(t);
-    if (comma == std::string_view::npos) break;
-    targets.remove_prefix(comma + 1);
+  // aggregateBy=series (the default): one row per label set; =labels: one row per label
+  // name, {"<name>":""}, the bytes of every matching stream carrying it.
+  const std::string_view aggregate_by = request.Param("aggregateBy");
+  if (!aggregate_by.empty() && aggregate_by != "series" && aggregate_by != "labels") {
+    return LokiBadRequest("invalid aggregateBy: " + std::string(aggregate_by));
   }
-  if (by.empty()) {
-    std::set<std::string> names;
-    for (const auto& m : *matchers) names.insert(m.name());
-    by.assign(names.begin(), names.end());
+  const bool by_label_names = aggregate_by == "labels";
+  std::vector<std::string> targets;
+  for (std::string_view rest = request.Param("targetLabels"); !rest.empty();) {
+    const size_t comma = rest.find(',');
+    std::string_view t = rest.substr(0, comma);
+    if (!t.empty()) targets.emplace_back(t);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  // Series: group by targetLabels, else by the label names the selector mentions (Loki's
+  // default). Label names: per stream, then folded below.
+  std::vector<std::string> by;
+  if (!by_label_names) {
+    by = targets;
+    if (by.empty()) {
+      std::set<std::string> names;
+      for (const auto& m : *matchers) names.insert(m.name());
+      by.assign(names.begin(), names.end());
+    }
   }
   int64_t step_ns = 0;
   if (range) {
@@ -337,31 +347,64 @@ HttpResponse LokiApi::Volume(const HttpRequest& request, bool range) {
     step_ns = *step;
   }
   auto volumes = querier_->Volume(TenantOf(request), *matchers, b->start_ns, b->end_ns, by,
-                                  step_ns, static_cast<size_t>(*limit));
+                                  step_ns, by_label_names ? 0 : static_cast<size_t>(*limit));
   if (!volumes.ok()) return LokiErrorResponse(volumes.status());
+  // Rows of the answer, largest total first.
+  struct Row {
+    logql::LabelList metric;
+    int64_t t_ns;
+    int64_t bytes;
+  };
+  std::vector<Row> rows;
+  if (!by_label_names) {
+    for (const auto& v : *volumes) rows.push_back(Row{ToLabelList(v.labels), v.t_ns, v.bytes});
+  } else {
+    std::map<std::string, std::map<int64_t, int64_t>, std::less<>> per_name;  // name -> t -> bytes
+    for (const auto& v : *volumes) {
+      for (const storage::Label& l : v.labels) {
+        if (!targets.empty() && std::find(targets.begin(), targets.end(), l.name) == targets.end()) continue;
+        per_name[l.name][v.t_ns] += v.bytes;
+      }
+    }
+    std::vector<std::pair<int64_t, const std::string*>> ranked;
+    for (const auto& [name, buckets] : per_name) {
+      int64_t total = 0;
+      for (const auto& [t, bytes] : buckets) total += bytes;
+      ranked.emplace_back(total, &name);
+    }
+    std::sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) {
+      return x.first != y.first ? x.first > y.first : *x.second < *y.second;
+    });
+    if (*limit > 0 && ranked.size() > static_cast<size_t>(*limit)) ranked.resize(static_cast<size_t>(*limit));
+    for (const auto& [total, name] : ranked) {
+      for (const auto& [t, bytes] : per_name.find(*name)->second) {
+        rows.push_back(Row{{storage::Label{*name, ""}}, t, bytes});
+      }
+    }
+  }
   std::string data;
   if (!range) {
     data = "{\"resultType\":\"vector\",\"result\":[";
-    for (size_t i = 0; i < volumes->size(); ++i) {
+    for (size_t i = 0; i < rows.size(); ++i) {
       if (i) data.push_back(',');
       data.append("{\"metric\":");
-      AppendLabelMap(&data, ToLabelList((*volumes)[i].labels));
+      AppendLabelMap(&data, rows[i].metric);
       data.append(",\"value\":");
-      AppendVolumeSample(&data, b->end_ns, (*volumes)[i].bytes);
+      AppendVolumeSample(&data, b->end_ns, rows[i].bytes);
       data.push_back('}');
     }
   } else {
-    // One series per label set, buckets ascending.
-    std::map<storage::Labels, std::vector<std::pair<int64_t, int64_t>>> series;
-    for (const auto& v : *volumes) series[v.labels].emplace_back(v.t_ns, v.bytes);
+    // One series per metric, buckets ascending.
+    std::map<logql::LabelList, std::vector<std::pair<int64_t, int64_t>>> series;
+    for (const Row& r : rows) series[r.metric].emplace_back(r.t_ns, r.bytes);
     data = "{\"resultType\":\"matrix\",\"result\":[";
     bool first = true;
-    for (auto& [labels, points] : series) {
+    for (auto& [metric, points] : series) {
       std::sort(points.begin(), points.end());
       if (!first) data.push_back(',');
       first = false;
       data.append("{\"metric\":");
-      AppendLabelMap(&data, ToLabelList(labels));
+      AppendLabelMap(&data, metric);
       data.append(",\"values\":[");
       for (size_t i = 0; i < points.size(); ++i) {
         if (i) data.push_back(',');

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <boost/json.hpp>
 #include <filesystem>
 
@@ -196,6 +198,30 @@ TEST_F(LokiApiTest, MetadataEndpoints) {
   EXPECT_EQ(v.at("data").at("resultType"), "vector");
   EXPECT_EQ(v.at("data").at("result").as_array().size(), 2u);
   EXPECT_EQ(v.at("data").at("result").at(0).at("metric").at("service_name"), "api");
+  // aggregateBy=labels: one row per label name of the matching streams, {"<name>":""}.
+  v = GetJson("/loki/api/v1/index/volume?aggregateBy=labels&query=%7Bservice_name%3D~%22.%2B%22%7D" + Range());
+  {
+    const auto& rows = v.at("data").at("result").as_array();
+    ASSERT_EQ(rows.size(), 2u) << json::serialize(v);
+    std::set<std::string> names;
+    int64_t service_bytes = 0, env_bytes = 0;
+    for (const auto& r : rows) {
+      const auto& metric = r.at("metric").as_object();
+      ASSERT_EQ(metric.size(), 1u);
+      EXPECT_EQ(metric.begin()->value(), "");
+      const std::string name(metric.begin()->key());
+      names.insert(name);
+      const int64_t bytes = std::stoll(std::string(r.at("value").at(1).as_string()));
+      (name == "service_name" ? service_bytes : env_bytes) = bytes;
+    }
+    EXPECT_EQ(names, (std::set<std::string>{"env", "service_name"}));
+    EXPECT_GT(service_bytes, 0);
+    EXPECT_EQ(service_bytes, env_bytes) << "every stream carries both labels";
+  }
+  v = GetJson("/loki/api/v1/index/volume?aggregateBy=labels&targetLabels=env&query=%7Bservice_name%3D~%22.%2B%22%7D" + Range());
+  ASSERT_EQ(v.at("data").at("result").as_array().size(), 1u);
+  EXPECT_TRUE(v.at("data").at("result").at(0).at("metric").as_object().contains("env"));
+  EXPECT_EQ(Get("/loki/api/v1/index/volume?aggregateBy=streams&query=%7Ba%3D%22b%22%7D" + Range()).status, 400);
   v = GetJson("/loki/api/v1/detected_labels?query=" + Range());
   EXPECT_EQ(v.at("detectedLabels").as_array().size(), 2u);
   v = GetJson("/loki/api/v1/detected_fields?query=%7Bservice_name%3D%22api%22%7D" + Range());
