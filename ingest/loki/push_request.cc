@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/go_quote.h"
 #include "ingest/compression.h"
 #include "ingest/loki/stream_labels.h"
 #include "ingest/string_util.h"
@@ -108,29 +109,6 @@ absl::Status DecodeJsonStream(const json::value& v, PushStream* out) {
     out->entries.push_back(std::move(entry));
   }
   return absl::OkStatus();
-}
-
-void AppendGoQuoted(std::string* out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out->append("\\x");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 15]);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
 }
 
 }  // namespace

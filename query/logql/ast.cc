@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/go_quote.h"
 #include "query/common/duration.h"
 
 namespace otelbox::query::logql {
@@ -27,30 +28,6 @@ storage::MatchType Match(std::string_view op) {
 const char* MatchOp(storage::MatchType t) {
   static constexpr const char* kOps[] = {"=", "!=", "=~", "!~"};
   return kOps[static_cast<int>(t)];
-}
-
-// Go's strconv.Quote for the ASCII range; other bytes are kept as they are.
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-  return out;
 }
 
 // strconv.FormatFloat(v, 'f', -1, 64) for the values a parser can produce.
@@ -115,8 +92,8 @@ void PrintLabelFilter(const LabelFilterExpr& f, std::string* out) {
       PrintLabelFilter(f.children[1], out);
       *out += ")";
       return;
-    case LabelFilterExpr::Kind::kMatcher: *out += f.name + f.op + Quote(f.value); return;
-    case LabelFilterExpr::Kind::kIp: *out += f.name + f.op + "ip(" + Quote(f.value) + ")"; return;
+    case LabelFilterExpr::Kind::kMatcher: *out += f.name + f.op + GoQuote(f.value); return;
+    case LabelFilterExpr::Kind::kIp: *out += f.name + f.op + "ip(" + GoQuote(f.value) + ")"; return;
     default: *out += f.name + f.op + f.value; return;
   }
 }
@@ -124,7 +101,7 @@ void PrintLabelFilter(const LabelFilterExpr& f, std::string* out) {
 void PrintExtractions(const std::vector<LabelExtraction>& params, std::string* out) {
   for (size_t i = 0; i < params.size(); ++i) {
     *out += i ? ", " : " ";
-    *out += params[i].label + "=" + Quote(params[i].expression);
+    *out += params[i].label + "=" + GoQuote(params[i].expression);
   }
 }
 
@@ -132,7 +109,7 @@ void PrintNamed(const std::vector<NamedLabelMatcher>& items, std::string* out) {
   for (size_t i = 0; i < items.size(); ++i) {
     *out += i ? ", " : " ";
     *out += items[i].name;
-    if (items[i].match) *out += std::string(MatchOp(*items[i].match)) + Quote(items[i].value);
+    if (items[i].match) *out += std::string(MatchOp(*items[i].match)) + GoQuote(items[i].value);
   }
 }
 
@@ -143,7 +120,7 @@ void PrintStage(const StageExpr& s, std::string* out) {
       *out += kLineOps[static_cast<int>(s.filter_op)];
       for (size_t i = 0; i < s.terms.size(); ++i) {
         *out += i ? " or " : " ";
-        *out += s.terms[i].is_ip ? "ip(" + Quote(s.terms[i].value) + ")" : Quote(s.terms[i].value);
+        *out += s.terms[i].is_ip ? "ip(" + GoQuote(s.terms[i].value) + ")" : GoQuote(s.terms[i].value);
       }
       return;
     case StageExpr::Kind::kLogfmt:
@@ -156,20 +133,20 @@ void PrintStage(const StageExpr& s, std::string* out) {
       *out += "| json";
       PrintExtractions(s.params, out);
       return;
-    case StageExpr::Kind::kRegexp: *out += "| regexp " + Quote(s.text); return;
-    case StageExpr::Kind::kPattern: *out += "| pattern " + Quote(s.text); return;
+    case StageExpr::Kind::kRegexp: *out += "| regexp " + GoQuote(s.text); return;
+    case StageExpr::Kind::kPattern: *out += "| pattern " + GoQuote(s.text); return;
     case StageExpr::Kind::kUnpack: *out += "| unpack"; return;
     case StageExpr::Kind::kLabelFilter:
       *out += "| ";
       PrintLabelFilter(s.label_filter, out);
       return;
-    case StageExpr::Kind::kLineFormat: *out += "| line_format " + Quote(s.text); return;
+    case StageExpr::Kind::kLineFormat: *out += "| line_format " + GoQuote(s.text); return;
     case StageExpr::Kind::kLabelFormat:
       *out += "| label_format";
       for (size_t i = 0; i < s.label_format.size(); ++i) {
         const auto& it = s.label_format[i];
         *out += i ? ", " : " ";
-        *out += it.dst + "=" + (it.is_template ? Quote(it.src_or_template) : it.src_or_template);
+        *out += it.dst + "=" + (it.is_template ? GoQuote(it.src_or_template) : it.src_or_template);
       }
       return;
     case StageExpr::Kind::kDrop:
@@ -250,8 +227,8 @@ void PrintExpr(const Expr& e, std::string* out) {
     case Expr::Kind::kLabelReplace:
       *out += "label_replace(";
       PrintExpr(*e.left, out);
-      *out += "," + Quote(e.dst) + "," + Quote(e.replacement) + "," + Quote(e.src) + "," +
-              Quote(e.regex) + ")";
+      *out += "," + GoQuote(e.dst) + "," + GoQuote(e.replacement) + "," + GoQuote(e.src) + "," +
+              GoQuote(e.regex) + ")";
       return;
     case Expr::Kind::kBinary: {
       // Loki's BinOpExpr.String: "(L op[ bool][ on|ignoring (a,b) [group_x (c)]] R)".
@@ -296,7 +273,7 @@ std::string PrintSelector(const LogSelectorExpr& s) {
   for (size_t i = 0; i < s.matchers.size(); ++i) {
     if (i) out += ", ";
     const auto& m = s.matchers[i];
-    out += m.name() + MatchOp(m.type()) + Quote(m.value());
+    out += m.name() + MatchOp(m.type()) + GoQuote(m.value());
   }
   out += "}";
   for (const auto& st : s.stages) {

@@ -15,6 +15,7 @@
 #include <wctype.h>
 
 #include "absl/status/status.h"
+#include "common/go_quote.h"
 #include "query/logql/json_scan.h"
 #include "query/logql/template_value.h"
 
@@ -663,34 +664,6 @@ absl::StatusOr<std::shared_ptr<const re2::RE2>> Regex(std::string_view expr, con
 }
 
 // ---- printing -----------------------------------------------------------------------------------
-
-std::string GoQuote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\v': out += "\\v"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          static const char* kHex = "0123456789abcdef";
-          out += "\\x";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
 
 std::string Sprint(const TValue& v, const TemplateContext* ctx);
 

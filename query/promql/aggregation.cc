@@ -3,40 +3,19 @@
 // heaps (NaN is the smallest value for topk and the largest for bottomk).
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <optional>
 
+#include "common/go_quote.h"
 #include "common/utf8.h"
 #include "query/promql/evaluator.h"
 #include "query/promql/histogram_math.h"
 
 namespace otelbox::query::promql {
 namespace {
-
-// Go's %q for a label name in an error: invalid UTF-8 bytes as \xNN.
-std::string GoQuote(std::string_view s) {
-  std::string out = "\"";
-  size_t i = 0;
-  while (i < s.size()) {
-    uint32_t rune;
-    size_t n = DecodeUtf8(s, i, &rune);
-    if (n == 0) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(s[i]));
-      out += buf;
-      ++i;
-      continue;
-    }
-    if (s[i] == '"' || s[i] == '\\') out += '\\';
-    out.append(s.substr(i, n));
-    i += n;
-  }
-  return out + "\"";
-}
 
 bool Contains(const std::vector<std::string>& names, std::string_view n) {
   for (const auto& x : names) {

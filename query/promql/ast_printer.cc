@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "common/utf8.h"
 #include "query/common/duration.h"
 #include "query/promql/parser.h"
 
@@ -129,48 +128,6 @@ struct Printer {
 }  // namespace
 
 std::string Print(const Expr& expr) { return std::visit(Printer{}, expr.node); }
-
-std::string GoQuote(std::string_view s) {
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    uint32_t rune;
-    size_t n = DecodeUtf8(s, i, &rune);
-    if (n == 0) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-      ++i;
-      continue;
-    }
-    if (n > 1) {
-      out.append(s.substr(i, n));
-      i += n;
-      continue;
-    }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\v': out += "\\v"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-    ++i;
-  }
-  return out + "\"";
-}
 
 std::string FormatFloat(double v) {
   if (std::isnan(v)) return "NaN";

@@ -5,14 +5,14 @@
 #include <string>
 #include <string_view>
 
+#include "common/go_quote.h"
+
 #include "query/promql/ast.h"
 
 namespace otelbox::query::promql {
 
 std::string Print(const Expr& expr);
 
-// Go's strconv.Quote (what Prometheus' %q prints): "a\"b\n".
-std::string GoQuote(std::string_view s);
 
 // Go's strconv.FormatFloat(v, 'f', -1, 64) with Prometheus' spellings: "NaN", "+Inf", "-Inf".
 std::string FormatFloat(double v);
