@@ -58,6 +58,17 @@ struct LogScanStats {
   int64_t decompressed_lines = 0;   // in-range entries of the blocks read (visited or not)
   int64_t head_bytes = 0;           // raw bytes of entries visited from the in-memory head
   int64_t head_lines = 0;           // entries visited from the head
+
+  LogScanStats& operator+=(const LogScanStats& o) {
+    blocks_read += o.blocks_read;
+    blocks_skipped += o.blocks_skipped;
+    compressed_bytes += o.compressed_bytes;
+    decompressed_bytes += o.decompressed_bytes;
+    decompressed_lines += o.decompressed_lines;
+    head_bytes += o.head_bytes;
+    head_lines += o.head_lines;
+    return *this;
+  }
 };
 
 struct LogScanOptions {

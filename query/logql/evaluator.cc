@@ -17,6 +17,15 @@ namespace otelbox::query::logql {
 
 void ThrowStatus(absl::Status s) { throw EvalError{std::move(s)}; }
 
+void ThrowFirstError(std::vector<absl::Status>* errors) {
+  for (absl::Status& e : *errors) {
+    if (!e.ok() && e.code() != absl::StatusCode::kDeadlineExceeded) ThrowStatus(std::move(e));
+  }
+  for (absl::Status& e : *errors) {
+    if (!e.ok()) ThrowStatus(std::move(e));
+  }
+}
+
 size_t LabelTable::Hash::operator()(const LabelList& l) const {
   size_t h = 0xcbf29ce484222325ULL;
   for (const auto& x : l) {
@@ -529,24 +538,10 @@ std::vector<StepVector> EvalRangeAggregation(const Expr& e, const std::optional<
   });
   for (const auto& w : workers) {
     if (!w) continue;
-    storage::LogScanStats& to = ctx->scan_stats;
-    const storage::LogScanStats& from = w->scan_stats;
-    to.blocks_read += from.blocks_read;
-    to.blocks_skipped += from.blocks_skipped;
-    to.compressed_bytes += from.compressed_bytes;
-    to.decompressed_bytes += from.decompressed_bytes;
-    to.decompressed_lines += from.decompressed_lines;
-    to.head_bytes += from.head_bytes;
-    to.head_lines += from.head_lines;
+    ctx->scan_stats += w->scan_stats;
     if (ctx->stats) ctx->stats->post_filter_lines += w->post_filter_lines;
   }
-  // The first failing stream in scan order; a timeout may have stopped other streams early.
-  for (absl::Status& err : errors) {
-    if (!err.ok() && err.code() != absl::StatusCode::kDeadlineExceeded) ThrowStatus(std::move(err));
-  }
-  for (absl::Status& err : errors) {
-    if (!err.ok()) ThrowStatus(std::move(err));
-  }
+  ThrowFirstError(&errors);
 
   std::unordered_map<uint32_t, std::vector<Point>> series;
   for (StreamSeries& ss : per_stream) {

@@ -29,6 +29,9 @@ struct EvalError {
   absl::Status status;
 };
 [[noreturn]] void ThrowStatus(absl::Status s);
+// After a parallel scan: throws the first error in scan order that is not a timeout (a
+// timeout elsewhere may have stopped later streams early), else the first timeout.
+void ThrowFirstError(std::vector<absl::Status>* errors);
 
 // Interned label sets of one query; each set is stored once (hash nodes are stable).
 class LabelTable {

@@ -148,24 +148,10 @@ Streams EvalLogQuery(const LogSelectorExpr& sel, const QueryParams& params, Eval
   });
   for (const auto& w : workers) {
     if (!w) continue;
-    storage::LogScanStats& to = ctx->scan_stats;
-    const storage::LogScanStats& from = w->scan_stats;
-    to.blocks_read += from.blocks_read;
-    to.blocks_skipped += from.blocks_skipped;
-    to.compressed_bytes += from.compressed_bytes;
-    to.decompressed_bytes += from.decompressed_bytes;
-    to.decompressed_lines += from.decompressed_lines;
-    to.head_bytes += from.head_bytes;
-    to.head_lines += from.head_lines;
+    ctx->scan_stats += w->scan_stats;
     if (ctx->stats) ctx->stats->post_filter_lines += w->post_filter_lines;
   }
-  // The first failing stream in scan order (a timeout elsewhere may stop later streams).
-  for (absl::Status& e : errors) {
-    if (!e.ok() && e.code() != absl::StatusCode::kDeadlineExceeded) ThrowStatus(std::move(e));
-  }
-  for (absl::Status& e : errors) {
-    if (!e.ok()) ThrowStatus(std::move(e));
-  }
+  ThrowFirstError(&errors);
   size_t total = 0;
   for (const auto& v : per_stream) total += v.size();
   std::vector<Candidate> candidates;
